@@ -33,7 +33,10 @@ for entry in (str(COLLECTIONS), str(HERE)):
 from jobscan_corpus import FakeRedis  # noqa: E402
 
 
-def _start_redis_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_redis_server(
+    workdir: Path, *extra: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start redis-server on a unix socket only (no TCP port); skip if absent."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
@@ -47,6 +50,7 @@ def _start_redis_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
             "--save", "",
             "--appendonly", "no",
             "--dir", str(workdir),
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -68,15 +72,20 @@ def _start_redis_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 @pytest.fixture(scope="session")
 def redis_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server on a unix socket, stopped after the session."""
-    proc, sock = _start_redis_server(tmp_path_factory.mktemp("redis"))
+    proc, sock = start_redis_server(tmp_path_factory.mktemp("redis"))
     try:
         yield sock
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_redis_server(proc)
+
+
+def stop_redis_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
