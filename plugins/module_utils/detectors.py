@@ -56,6 +56,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import itertools
 import json
 import math
 import re
@@ -345,7 +346,7 @@ def is_secret_name(name: str) -> bool:
         return False
     if any(word in _SECRET_WORDS for word in words):
         return True
-    return any(pair in _SECRET_PAIRS for pair in zip(words, words[1:], strict=False))
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -401,8 +402,7 @@ def _find_high_entropy(text: str, field: str | None) -> Iterator[tuple[str, int,
     if field is not None and is_keylike_name(field) and not is_secret_name(field):
         candidate = text.strip()
         for scheme in ("Bearer ", "Basic ", "Token "):
-            if candidate.startswith(scheme):
-                candidate = candidate[len(scheme) :]
+            candidate = candidate.removeprefix(scheme)
         if looks_random(candidate):
             start = text.find(candidate)
             yield candidate, start, start + len(candidate)

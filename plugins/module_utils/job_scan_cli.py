@@ -300,7 +300,7 @@ def main(
             max_jobs=args.max_jobs,
             max_findings=args.max_findings,
             sidekiq_namespace=args.sidekiq_namespace,
-            celery_queues=tuple(["celery", *args.celery_queue]),
+            celery_queues=("celery", *args.celery_queue),
             families=families,
         )
     except ValueError as exc:

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: scan job-queue data in Redis for sensitive values."""
 
-# Ansible modules import after their documentation blocks.
-# ruff: noqa: E402
+# Ansible modules carry a shebang without being executable.
+# ruff: noqa: EXE001
 
 from __future__ import annotations
 
@@ -343,21 +343,21 @@ except ImportError:
 else:
     REDIS_IMPORT_ERROR = None
 
-from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.detectors import (  # noqa: E501
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.detectors import (
     AllowList,
     DetectorSet,
 )
-from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.findings import (  # noqa: E501
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.findings import (
     Fingerprinter,
     fingerprint_key_from_text,
 )
-from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan import (  # noqa: E501
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan import (
     RETENTION_RULES,
     JobScanner,
     ScanOptions,
     Thresholds,
 )
-from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan_cli import (  # noqa: E501
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan_cli import (
     describe_redis_error,
 )
 
@@ -365,39 +365,46 @@ FAMILIES = ["sidekiq", "rq", "celery"]
 
 
 def argument_spec() -> dict:
-    return dict(
-        login_host=dict(type="str", default="localhost"),
-        login_port=dict(type="int", default=6379),
-        login_unix_socket=dict(type="path"),
-        login_user=dict(type="str"),
-        login_password=dict(type="str", no_log=True),
-        db=dict(type="int", default=0),
-        tls=dict(type="bool", default=False),
-        validate_certs=dict(type="bool", default=True),
-        ca_certs=dict(type="path"),
-        client_cert_file=dict(type="path"),
-        client_key_file=dict(type="path", no_log=False),
-        connect_timeout=dict(type="float", default=10.0),
-        families=dict(type="list", elements="str", choices=FAMILIES, default=FAMILIES),
-        sidekiq_namespace=dict(type="str", default=""),
-        celery_queues=dict(type="list", elements="str", default=["celery"]),
-        detectors=dict(type="list", elements="str"),
-        disabled_detectors=dict(type="list", elements="str", default=[]),
-        allow_fingerprints=dict(type="list", elements="str", default=[]),
-        allow_paths=dict(type="list", elements="str", default=[]),
-        fingerprint_key=dict(type="str", no_log=True),
-        retry_max_size=dict(type="int", default=Thresholds().retry_max_size),
-        retry_max_age=dict(type="int", default=Thresholds().retry_max_age),
-        dead_max_size=dict(type="int", default=Thresholds().dead_max_size),
-        dead_max_age=dict(type="int", default=Thresholds().dead_max_age),
-        page_size=dict(type="int", default=200),
-        scan_count=dict(type="int", default=1000),
-        max_jobs=dict(type="int"),
-        max_findings=dict(type="int", default=1000),
-        fail_on=dict(
-            type="str", choices=["none", "any", "data", "retention"], default="none"
-        ),
-    )
+    return {
+        "login_host": {"type": "str", "default": "localhost"},
+        "login_port": {"type": "int", "default": 6379},
+        "login_unix_socket": {"type": "path"},
+        "login_user": {"type": "str"},
+        "login_password": {"type": "str", "no_log": True},
+        "db": {"type": "int", "default": 0},
+        "tls": {"type": "bool", "default": False},
+        "validate_certs": {"type": "bool", "default": True},
+        "ca_certs": {"type": "path"},
+        "client_cert_file": {"type": "path"},
+        "client_key_file": {"type": "path", "no_log": False},
+        "connect_timeout": {"type": "float", "default": 10.0},
+        "families": {
+            "type": "list",
+            "elements": "str",
+            "choices": FAMILIES,
+            "default": FAMILIES,
+        },
+        "sidekiq_namespace": {"type": "str", "default": ""},
+        "celery_queues": {"type": "list", "elements": "str", "default": ["celery"]},
+        "detectors": {"type": "list", "elements": "str"},
+        "disabled_detectors": {"type": "list", "elements": "str", "default": []},
+        "allow_fingerprints": {"type": "list", "elements": "str", "default": []},
+        "allow_paths": {"type": "list", "elements": "str", "default": []},
+        "fingerprint_key": {"type": "str", "no_log": True},
+        "retry_max_size": {"type": "int", "default": Thresholds().retry_max_size},
+        "retry_max_age": {"type": "int", "default": Thresholds().retry_max_age},
+        "dead_max_size": {"type": "int", "default": Thresholds().dead_max_size},
+        "dead_max_age": {"type": "int", "default": Thresholds().dead_max_age},
+        "page_size": {"type": "int", "default": 200},
+        "scan_count": {"type": "int", "default": 1000},
+        "max_jobs": {"type": "int"},
+        "max_findings": {"type": "int", "default": 1000},
+        "fail_on": {
+            "type": "str",
+            "choices": ["none", "any", "data", "retention"],
+            "default": "none",
+        },
+    }
 
 
 def target_of(params: dict) -> str:
@@ -408,13 +415,13 @@ def target_of(params: dict) -> str:
 
 
 def make_client(params: dict) -> redis.Redis:
-    kwargs = dict(
-        username=params["login_user"],
-        password=params["login_password"],
-        db=params["db"],
-        socket_timeout=params["connect_timeout"],
-        socket_connect_timeout=params["connect_timeout"],
-    )
+    kwargs = {
+        "username": params["login_user"],
+        "password": params["login_password"],
+        "db": params["db"],
+        "socket_timeout": params["connect_timeout"],
+        "socket_connect_timeout": params["connect_timeout"],
+    }
     if params["login_unix_socket"]:
         return redis.Redis(unix_socket_path=params["login_unix_socket"], **kwargs)
     if params["tls"]:
@@ -482,22 +489,25 @@ def main() -> None:
     except redis.exceptions.RedisError as exc:
         module.fail_json(msg=describe_redis_error(exc, target, params["login_user"]))
     summary = report.summary
-    result = dict(
-        changed=False,
-        target=target,
-        findings=[finding.to_dict() for finding in report.findings],
-        findings_total=summary["findings_total"],
-        findings_truncated=summary["findings_truncated"],
-        by_detector=summary["by_detector"],
-        by_key_version=summary["by_key_version"],
-        by_source=summary["by_source"],
-        retention=summary["retention"],
-        jobs_scanned=summary["jobs_scanned"],
-        keys_scanned=summary["keys_scanned"],
-        allowed=summary["allowed"],
-        uninspected=summary["uninspected"],
-        jobs_truncated=summary["jobs_truncated"],
-    )
+    result = {
+        "changed": False,
+        "target": target,
+        "findings": [finding.to_dict() for finding in report.findings],
+    }
+    for name in (
+        "findings_total",
+        "findings_truncated",
+        "by_detector",
+        "by_key_version",
+        "by_source",
+        "retention",
+        "jobs_scanned",
+        "keys_scanned",
+        "allowed",
+        "uninspected",
+        "jobs_truncated",
+    ):
+        result[name] = summary[name]
     hits = fail_on_hit(params["fail_on"], summary["by_detector"], set(RETENTION_RULES))
     if hits:
         module.fail_json(

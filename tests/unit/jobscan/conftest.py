@@ -30,7 +30,7 @@ for entry in (str(COLLECTIONS), str(HERE)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from jobscan_corpus import FakeRedis  # noqa: E402
+from jobscan_corpus import FakeRedis
 
 
 def start_redis_server(

@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.jobqueue.redis_hardening.plugins.module_utils import (
     job_scan_cli as cli,
 )
-from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan import (  # noqa: E501
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan import (
     REQUIRED_COMMANDS,
 )
 from conftest import start_redis_server, stop_redis_server
