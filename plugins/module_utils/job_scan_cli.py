@@ -111,10 +111,10 @@ def connect(
         raise ScanError(
             f"The URL scheme {parts.scheme!r} is not redis, rediss or unix."
         )
-    kwargs: dict[str, Any] = {
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-    }
+    kwargs: dict[str, Any] = {"socket_timeout": timeout}
+    if parts.scheme != "unix":
+        # redis-py 4.3's unix socket connection does not take this argument.
+        kwargs["socket_connect_timeout"] = timeout
     if password and not parts.password:
         kwargs["password"] = password
     tls_options = tls_ca_file or tls_cert_file or tls_key_file or tls_insecure

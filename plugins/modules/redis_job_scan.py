@@ -420,10 +420,11 @@ def make_client(params: dict) -> redis.Redis:
         "password": params["login_password"],
         "db": params["db"],
         "socket_timeout": params["connect_timeout"],
-        "socket_connect_timeout": params["connect_timeout"],
     }
     if params["login_unix_socket"]:
+        # redis-py 4.3 (Debian 12) rejects socket_connect_timeout for sockets.
         return redis.Redis(unix_socket_path=params["login_unix_socket"], **kwargs)
+    kwargs["socket_connect_timeout"] = params["connect_timeout"]
     if params["tls"]:
         kwargs.update(
             ssl=True,
