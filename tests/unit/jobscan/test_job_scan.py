@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import pickle
 import tracemalloc
+import zlib
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.job_scan 
 from jobscan_corpus import (
     FakeRedis,
     Planted,
+    celery_message,
     clean_sidekiq_jobs,
     jid,
     rq_job_hash,
@@ -205,17 +208,35 @@ def test_data01_secrets_in_labels_and_dict_keys_are_redacted(
     assert any(f.path == "args[0].<key>" for f in report.findings)
 
 
-def test_data01_pickles_are_never_loaded(fake_redis: FakeRedis) -> None:
-    # A pickle whose loading would raise; reading its opcodes must not.
-    evil = (
-        b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94"
-        b"\x8c\x04exit\x94\x93\x94K\x07\x85\x94R\x94."
-    )
-    import zlib
+UNPICKLED: list[str] = []
 
-    fake_redis.hset("rq:job:evil", mapping={"data": zlib.compress(evil)})
+
+def _record_unpickling(value: str) -> str:
+    # Runs only if someone loads the pickle below.
+    UNPICKLED.append(value)
+    return value
+
+
+class _Payload:
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (_record_unpickling, ("AKIAIOSFODNN7EXAMPLE",))
+
+
+def test_data01_pickles_are_read_but_never_loaded(fake_redis: FakeRedis) -> None:
+    data = pickle.dumps(("app.sync", None, (_Payload(),), {}), protocol=4)
+    fake_redis.hset("rq:job:boom", mapping={"data": zlib.compress(data)})
     report = scanner(fake_redis).run()
-    assert report.summary["jobs_scanned"] == 1
+    assert UNPICKLED == []
+    assert [f.detector for f in report.findings] == ["aws_access_key_id"]
+    assert report.summary["uninspected"] == {}
+
+
+def test_data01_unknown_celery_serialisers_are_counted(fake_redis: FakeRedis) -> None:
+    message = json.loads(celery_message("tasks.x", "id-1", [1], {}))
+    message["content-type"] = "application/x-msgpack"
+    fake_redis.rpush("celery", json.dumps(message).encode())
+    report = scanner(fake_redis).run()
+    assert report.summary["uninspected"] == {"celery-queue:application/x-msgpack": 1}
 
 
 def test_data01_max_jobs_and_max_findings_bound_the_run(fake_redis: FakeRedis) -> None:
