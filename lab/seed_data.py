@@ -89,7 +89,9 @@ pipe.execute()
 # What was loaded, for tests that check nothing is lost by hardening.
 counts = {
     "total_keys": client.dbsize(),
-    "queued": sum(client.llen(f"queue:{q.decode()}") for q in client.smembers("queues")),
+    "queued": sum(
+        client.llen(f"queue:{q.decode()}") for q in client.smembers("queues")
+    ),
     "schedule": client.zcard("schedule"),
     "retry": client.zcard("retry"),
     "dead": client.zcard("dead"),

@@ -30,7 +30,17 @@ DANGEROUS_COMMANDS = (
     "slaveof",
 )
 
-WILDCARD_BINDS = {"*", "0.0.0.0", "::", "::*", "-*", "-::*", "-0.0.0.0", "-::"}
+# Values of `bind` that mean every address.
+WILDCARD_BINDS = {
+    "*",
+    "0.0.0.0",  # noqa: S104 a value to detect, not an address to bind
+    "::",
+    "::*",
+    "-*",
+    "-::*",
+    "-0.0.0.0",
+    "-::",
+}
 
 PASS, FAIL, WAIVED, NOT_EVALUATED, ERROR = (
     "pass",
@@ -87,18 +97,14 @@ def check_net_01(snap: dict[str, Any]) -> Outcome:
 
 def check_net_02(snap: dict[str, Any]) -> Outcome:
     out = Outcome("set protected-mode yes")
-    out.require(
-        snap["config"].get("protected-mode") == "yes", "protected-mode is off"
-    )
+    out.require(snap["config"].get("protected-mode") == "yes", "protected-mode is off")
     return out
 
 
 def check_auth_01(snap: dict[str, Any]) -> Outcome:
     out = Outcome("switch the default user off: `user default off -@all`")
     probe = snap.get("unauthenticated")
-    out.require(
-        probe != "open", "a client without credentials can run commands"
-    )
+    out.require(probe != "open", "a client without credentials can run commands")
     default = snap["users"].get("default")
     if default is not None:
         out.require(
@@ -167,9 +173,7 @@ def check_fs_01(snap: dict[str, Any]) -> Outcome:
     mode = _mode(data_dir)
     out.require(mode is not None, "the data directory is missing")
     if mode is not None and data_dir is not None:
-        out.require(
-            mode & 0o027 == 0, f"the data directory has mode {_octal(mode)}"
-        )
+        out.require(mode & 0o027 == 0, f"the data directory has mode {_octal(mode)}")
         out.require(
             data_dir["owner"] == "redis",
             f"the data directory is owned by {data_dir['owner']}",
@@ -177,13 +181,9 @@ def check_fs_01(snap: dict[str, Any]) -> Outcome:
     for path, entry in sorted(snap.get("data_files", {}).items()):
         file_mode = _mode(entry)
         if file_mode is not None:
-            out.require(
-                file_mode & 0o037 == 0, f"{path} has mode {_octal(file_mode)}"
-            )
+            out.require(file_mode & 0o037 == 0, f"{path} has mode {_octal(file_mode)}")
     umask = snap["service"].get("UMask", "")
-    out.require(
-        umask in ("0077", "0027"), f"the service umask is {umask or 'unknown'}"
-    )
+    out.require(umask in ("0077", "0027"), f"the service umask is {umask or 'unknown'}")
     return out
 
 
@@ -203,9 +203,7 @@ def check_fs_02(snap: dict[str, Any]) -> Outcome:
     out.require(acl_mode is not None, "no aclfile is configured")
     if acl_mode is not None and acl is not None:
         out.require(acl["owner"] == "redis", f"the aclfile is owned by {acl['owner']}")
-        out.require(
-            acl_mode & 0o077 == 0, f"the aclfile has mode {_octal(acl_mode)}"
-        )
+        out.require(acl_mode & 0o077 == 0, f"the aclfile has mode {_octal(acl_mode)}")
     return out
 
 
@@ -292,9 +290,15 @@ def evaluate(
     findings = []
     for entry in CONTROLS:
         rule = RULES.get(entry["id"])
-        base = {"id": entry["id"], "title": entry["title"], "severity": entry["severity"]}
+        base = {
+            "id": entry["id"],
+            "title": entry["title"],
+            "severity": entry["severity"],
+        }
         if rule is None:
-            findings.append(Finding(**base, status=NOT_EVALUATED, detail=entry["check"]))
+            findings.append(
+                Finding(**base, status=NOT_EVALUATED, detail=entry["check"])
+            )
             continue
         try:
             outcome = rule(snapshot)

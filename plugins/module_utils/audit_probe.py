@@ -24,7 +24,7 @@ except ImportError:  # reported by the caller with install advice
 # expects, for ACL DRYRUN (which checks permissions without running it).
 DRYRUN_CALLS: dict[str, tuple[str, ...]] = {
     "acl": ("acl", "setuser", "audit-probe"),
-    "config": ("config", "set", "dir", "/tmp"),
+    "config": ("config", "set", "dir", "/tmp"),  # noqa: S108 never run, only dry-run
     "debug": ("debug", "sleep", "0"),
     "flushall": ("flushall",),
     "flushdb": ("flushdb",),
@@ -179,7 +179,10 @@ def admin_client(params: dict[str, Any], unauthenticated: str) -> Any:
         try:
             client.execute_command("PING")
             return client
-        except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError) as exc:
+        except (
+            redis.exceptions.AuthenticationError,
+            redis.exceptions.ResponseError,
+        ) as exc:
             if not isinstance(exc, redis.exceptions.AuthenticationError) and (
                 "WRONGPASS" not in str(exc)
             ):
@@ -239,10 +242,7 @@ def gather(params: dict[str, Any]) -> dict[str, Any]:
         unauthenticated = probe_unauthenticated(params)
         client = admin_client(params, unauthenticated)
         try:
-            config = {
-                _text(k): _text(v)
-                for k, v in client.config_get("*").items()
-            }
+            config = {_text(k): _text(v) for k, v in client.config_get("*").items()}
             users = dict(
                 parse_acl_user(_text(line))
                 for line in client.execute_command("ACL", "LIST")

@@ -41,8 +41,7 @@ def comparison(audits: list[dict[str, Any]], labels: list[str], all_rows: bool) 
         if not all_rows and all(s == "not evaluated" for s in statuses):
             continue
         rows.append(
-            [control["id"], control["title"]]
-            + [SYMBOLS.get(s, s) for s in statuses]
+            [control["id"], control["title"]] + [SYMBOLS.get(s, s) for s in statuses]
         )
     return table(["ID", "Control", *labels], rows)
 
@@ -63,18 +62,26 @@ def main(argv: list[str] | None = None) -> int:
         prog="redis-hardening-report",
         description="Print redis_audit results as a table.",
     )
-    parser.add_argument("reports", nargs="+", help="JSON files from playbooks/audit.yml")
+    parser.add_argument(
+        "reports", nargs="+", help="JSON files from playbooks/audit.yml"
+    )
     parser.add_argument("--labels", help="comma-separated column names")
-    parser.add_argument("--all", action="store_true", help="include controls not evaluated")
-    parser.add_argument("--details", action="store_true", help="list failures with fixes")
+    parser.add_argument(
+        "--all", action="store_true", help="include controls not evaluated"
+    )
+    parser.add_argument(
+        "--details", action="store_true", help="list failures with fixes"
+    )
     args = parser.parse_args(argv)
     audits = []
     for path in args.reports:
         with open(path, encoding="utf-8") as handle:
             audits.append(json.load(handle))
-    labels = args.labels.split(",") if args.labels else [
-        f"#{i + 1}" for i in range(len(audits))
-    ]
+    labels = (
+        args.labels.split(",")
+        if args.labels
+        else [f"#{i + 1}" for i in range(len(audits))]
+    )
     if len(labels) != len(audits):
         parser.error("--labels needs one name per report")
     print(comparison(audits, labels, args.all))

@@ -143,7 +143,6 @@ keyspace:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.audit import (
     evaluate,
     failing_at_or_above,

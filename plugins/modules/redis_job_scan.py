@@ -4,7 +4,6 @@
 """Ansible module: scan job-queue data in Redis for sensitive values."""
 
 # Ansible modules carry a shebang without being executable.
-# ruff: noqa: EXE001
 
 from __future__ import annotations
 

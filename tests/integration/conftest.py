@@ -108,7 +108,11 @@ def redis_cli(
     if password is not None:
         parts.append(f"REDISCLI_AUTH={shlex.quote(password)}")
     parts += ["redis-cli", "--no-auth-warning"]
-    parts += ["-s", socket] if socket else ["-h", address or "127.0.0.1", "-p", str(REDIS_PORT)]
+    parts += (
+        ["-s", socket]
+        if socket
+        else ["-h", address or "127.0.0.1", "-p", str(REDIS_PORT)]
+    )
     if user:
         parts += ["--user", shlex.quote(user)]
     parts += [shlex.quote(arg) for arg in args]
@@ -137,4 +141,6 @@ def admin(redis_server: RedisUnderTest):
 @pytest.fixture(scope="session")
 def seeded_counts(redis_server: RedisUnderTest) -> dict[str, int]:
     """Key and job counts that the prepare step loaded before hardening."""
-    return json.loads(redis_server.host.file("/root/lab-seed-counts.json").content_string)
+    return json.loads(
+        redis_server.host.file("/root/lab-seed-counts.json").content_string
+    )

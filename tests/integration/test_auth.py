@@ -25,7 +25,9 @@ def test_AUTH_01_default_user_is_off(admin):
     assert "nopass" not in default
 
 
-def test_AUTH_01_empty_password_for_default_user_is_refused(outsider_host, redis_server):
+def test_AUTH_01_empty_password_for_default_user_is_refused(
+    outsider_host, redis_server
+):
     reply = redis_cli(
         outsider_host, "AUTH", "default", "", address=redis_server.address
     )
@@ -57,7 +59,9 @@ def test_AUTH_02_wrong_password_is_refused(app_host, redis_server):
 
 def test_AUTH_02_aclfile_holds_only_sha256_hashes(redis_server):
     content = redis_server.host.file(ACL_FILE).content_string
-    passwords = [redis_server.admin_password] + [u["password"] for u in redis_server.users]
+    passwords = [redis_server.admin_password] + [
+        u["password"] for u in redis_server.users
+    ]
     for password in passwords:
         assert password not in content
         assert "#" + hashlib.sha256(password.encode()).hexdigest() in content
@@ -76,7 +80,9 @@ def test_AUTH_02_no_plaintext_password_on_the_host(redis_server):
         "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"
     ).encode()
     texts["journal"] = host.check_output("journalctl --no-pager -q").encode()
-    passwords = [redis_server.admin_password] + [u["password"] for u in redis_server.users]
+    passwords = [redis_server.admin_password] + [
+        u["password"] for u in redis_server.users
+    ]
     for password in passwords:
         leaks = [where for where, text in texts.items() if password.encode() in text]
         assert not leaks, f"a password appears in plain text in {leaks}"

@@ -64,7 +64,11 @@ def test_CMD_01_refusals_are_recorded_in_the_acl_log(app_host, redis_server, adm
 
 def test_CMD_01_app_user_can_still_queue_jobs(app_host, redis_server):
     user = app_user(redis_server)
-    auth = {"address": redis_server.address, "user": user["name"], "password": user["password"]}
+    auth = {
+        "address": redis_server.address,
+        "user": user["name"],
+        "password": user["password"],
+    }
     assert redis_cli(app_host, "LPUSH", "queue:cmd01-probe", "{}", **auth) == "1"
     assert redis_cli(app_host, "UNLINK", "queue:cmd01-probe", **auth) == "1"
     assert redis_cli(app_host, "INFO", "server", **auth).startswith("# Server")
@@ -87,5 +91,9 @@ def test_CMD_02_protected_configs_cannot_be_changed(admin, config):
 
 
 def test_CMD_02_enable_settings_are_no(admin):
-    for name in ("enable-debug-command", "enable-module-command", "enable-protected-configs"):
+    for name in (
+        "enable-debug-command",
+        "enable-module-command",
+        "enable-protected-configs",
+    ):
         assert admin("CONFIG", "GET", name).splitlines()[1] == "no", name

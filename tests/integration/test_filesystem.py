@@ -36,7 +36,9 @@ def test_FS_01_new_dumps_are_created_private(redis_server, admin):
 
 
 def test_FS_01_service_umask(redis_server):
-    umask = redis_server.host.check_output("systemctl show -p UMask --value redis-server")
+    umask = redis_server.host.check_output(
+        "systemctl show -p UMask --value redis-server"
+    )
     assert umask in ("0077", "0027")
 
 
@@ -80,7 +82,11 @@ def test_FS_03_unit_runs_sandboxed(redis_server):
     assert props["ProtectHome"] == "yes"
     assert props["PrivateTmp"] == "yes"
     assert props["CapabilityBoundingSet"] == ""
-    assert set(props["RestrictAddressFamilies"].split()) <= {"AF_INET", "AF_INET6", "AF_UNIX"}
+    assert set(props["RestrictAddressFamilies"].split()) <= {
+        "AF_INET",
+        "AF_INET6",
+        "AF_UNIX",
+    }
 
 
 def mounts_of(host, pid: str) -> list[tuple[str, set[str]]]:
@@ -93,8 +99,10 @@ def mounts_of(host, pid: str) -> list[tuple[str, set[str]]]:
 
 
 def writable(mounts, path: str) -> bool:
-    covering = [m for m in mounts if path == m[0] or path.startswith(m[0].rstrip("/") + "/")]
-    point, options = max(covering, key=lambda m: len(m[0]))
+    covering = [
+        m for m in mounts if path == m[0] or path.startswith(m[0].rstrip("/") + "/")
+    ]
+    _point, options = max(covering, key=lambda m: len(m[0]))
     return "rw" in options
 
 

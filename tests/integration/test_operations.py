@@ -64,9 +64,13 @@ def state(redis_server):
 
 
 @pytest.mark.slow
-def test_OPS_02_rejected_config_leaves_old_one_running(redis_server, admin, seeded_counts):
+def test_OPS_02_rejected_config_leaves_old_one_running(
+    redis_server, admin, seeded_counts
+):
     before = state(redis_server)
-    result = converge(redis_server, {"redis_server_extra_config": {"no-such-directive": "1"}})
+    result = converge(
+        redis_server, {"redis_server_extra_config": {"no-such-directive": "1"}}
+    )
     assert result.returncode != 0
     assert "failed to validate" in result.stdout
     assert redis_server.host.check_output("find /etc/redis -name '*~'") == ""
