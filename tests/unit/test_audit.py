@@ -1,0 +1,229 @@
+"""The audit's rules, each against a hardened snapshot and a weakened one."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils import audit
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.audit_probe import (
+    parse_acl_user,
+    plaintext_password_users,
+)
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.catalogue import (
+    CONTROL_IDS,
+)
+
+
+def entry(mode: str, owner: str = "redis", group: str = "redis") -> dict:
+    return {"exists": True, "mode": mode, "owner": owner, "group": group}
+
+
+HARDENED = {
+    "redis_version": "7.0.15",
+    "config": {
+        "bind": "127.0.0.1 -::1 10.0.0.5",
+        "protected-mode": "yes",
+        "enable-debug-command": "no",
+        "enable-module-command": "no",
+        "enable-protected-configs": "no",
+        "logfile": "/var/log/redis/redis-server.log",
+        "syslog-enabled": "no",
+        "acllog-max-len": "1024",
+        "maxmemory-policy": "noeviction",
+        "requirepass": "",
+    },
+    "users": {
+        "admin": {"flags": ["on"], "password_count": 1, "commands": "+@all"},
+        "default": {"flags": ["off"], "password_count": 0, "commands": "-@all"},
+        "sidekiq": {"flags": ["on"], "password_count": 1, "commands": "+@all -config"},
+    },
+    "admin_users": ["admin"],
+    "dangerous_allowed": {"admin": list(audit.DANGEROUS_COMMANDS), "sidekiq": []},
+    "unauthenticated": "noauth",
+    "aclfile_plaintext_users": [],
+    "config_dir": "/etc/redis",
+    "files": {
+        "config_file": entry("0640", owner="root"),
+        "acl_file": entry("0600"),
+        "data_dir": entry("0750"),
+    },
+    "data_files": {"/var/lib/redis/dump.rdb": entry("0600")},
+    "service": {
+        "User": "redis",
+        "UMask": "0077",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "CapabilityBoundingSet": "",
+        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+        "ReadWritePaths": "-/var/lib/redis -/var/log/redis -/run/redis /etc/redis/acl.d",
+    },
+    "keyspace": {},
+}
+
+
+def status(snapshot: dict, control_id: str, waivers: dict | None = None) -> str:
+    findings = {f.id: f for f in audit.evaluate(snapshot, waivers)}
+    return findings[control_id].status
+
+
+def weakened(path: list[str], value) -> dict:
+    snapshot = copy.deepcopy(HARDENED)
+    target = snapshot
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return snapshot
+
+
+def test_every_catalogue_control_is_reported_once():
+    findings = audit.evaluate(HARDENED)
+    assert [f.id for f in findings] == list(CONTROL_IDS)
+
+
+def test_hardened_snapshot_passes_every_evaluated_control():
+    findings = audit.evaluate(HARDENED)
+    evaluated = [f for f in findings if f.status != audit.NOT_EVALUATED]
+    assert {f.id for f in evaluated} == set(audit.RULES)
+    assert all(f.status == audit.PASS for f in evaluated), [
+        (f.id, f.detail) for f in evaluated if f.status != audit.PASS
+    ]
+
+
+WEAKENINGS = [
+    ("NET-01", ["config", "bind"], "* -::*"),
+    ("NET-01", ["config", "bind"], "0.0.0.0"),
+    ("NET-01", ["config", "bind"], ""),
+    ("NET-02", ["config", "protected-mode"], "no"),
+    ("AUTH-01", ["unauthenticated"], "open"),
+    (
+        "AUTH-01",
+        ["users", "default"],
+        {"flags": ["on", "nopass"], "password_count": 0, "commands": "+@all"},
+    ),
+    (
+        "AUTH-02",
+        ["users", "sidekiq"],
+        {"flags": ["on", "nopass"], "password_count": 0, "commands": "+@all"},
+    ),
+    ("AUTH-02", ["config", "requirepass"], "plaintext"),
+    ("AUTH-02", ["aclfile_plaintext_users"], ["sidekiq"]),
+    ("CMD-01", ["dangerous_allowed", "sidekiq"], ["config"]),
+    ("CMD-02", ["config", "enable-debug-command"], "local"),
+    ("CMD-02", ["config", "enable-module-command"], "yes"),
+    ("CMD-02", ["config", "enable-protected-configs"], "yes"),
+    ("FS-01", ["files", "data_dir"], entry("0755")),
+    ("FS-01", ["data_files", "/var/lib/redis/dump.rdb"], entry("0660")),
+    ("FS-01", ["service", "UMask"], "0007"),
+    ("FS-02", ["files", "config_file"], entry("0640", owner="redis")),
+    ("FS-02", ["files", "config_file"], entry("0644", owner="root")),
+    ("FS-02", ["files", "acl_file"], entry("0644")),
+    ("FS-02", ["files", "acl_file"], {"exists": False}),
+    ("FS-03", ["service", "NoNewPrivileges"], "no"),
+    ("FS-03", ["service", "ProtectSystem"], "full"),
+    ("FS-03", ["service", "CapabilityBoundingSet"], "cap_chown"),
+    ("FS-03", ["service", "ReadWritePaths"], "-/var/lib/redis -/etc/redis"),
+    ("FS-03", ["service"], {}),
+    ("LOG-01", ["config", "acllog-max-len"], "128"),
+    ("LOG-01", ["config", "logfile"], ""),
+    ("OPS-01", ["config", "maxmemory-policy"], "allkeys-lru"),
+]
+
+
+@pytest.mark.parametrize(("control_id", "path", "value"), WEAKENINGS)
+def test_weakened_setting_fails_its_control(control_id, path, value):
+    snapshot = weakened(path, value)
+    assert status(snapshot, control_id) == audit.FAIL
+    others = {
+        f.id: f.status
+        for f in audit.evaluate(snapshot)
+        if f.id != control_id and f.status == audit.FAIL
+    }
+    # One weakness fails one control, so the report points at the right
+    # place. Two overlap by design: an unreadable unit also hides the umask
+    # (FS-01), and a default user without password is also AUTH-02's concern.
+    expected_others = {
+        ("service",): {"FS-01"},
+        ("users", "default"): {"AUTH-02"},
+    }.get(tuple(path), set())
+    assert set(others) == expected_others, others
+
+
+def test_admin_may_run_dangerous_commands():
+    assert status(HARDENED, "CMD-01") == audit.PASS
+
+
+def test_syslog_alone_satisfies_logging():
+    snapshot = weakened(["config", "logfile"], "")
+    snapshot["config"]["syslog-enabled"] = "yes"
+    assert status(snapshot, "LOG-01") == audit.PASS
+
+
+def test_waived_control_is_reported_with_its_reason():
+    snapshot = weakened(["config", "maxmemory-policy"], "allkeys-lru")
+    findings = {f.id: f for f in audit.evaluate(snapshot, {"OPS-01": "cache only"})}
+    assert findings["OPS-01"].status == audit.WAIVED
+    assert "cache only" in findings["OPS-01"].detail
+
+
+def test_failing_at_or_above_filters_by_severity():
+    snapshot = weakened(["config", "maxmemory-policy"], "allkeys-lru")
+    snapshot["config"]["acllog-max-len"] = "10"
+    findings = audit.evaluate(snapshot)
+    assert {f.id for f in audit.failing_at_or_above(findings, "low")} == {
+        "OPS-01",
+        "LOG-01",
+    }
+    assert {f.id for f in audit.failing_at_or_above(findings, "high")} == {"OPS-01"}
+    assert audit.failing_at_or_above(findings, "critical") == []
+
+
+def test_a_rule_that_cannot_read_its_input_reports_an_error():
+    snapshot = copy.deepcopy(HARDENED)
+    del snapshot["config"]
+    statuses = {f.id: f.status for f in audit.evaluate(snapshot)}
+    assert statuses["NET-01"] == audit.ERROR
+
+
+def test_findings_never_quote_a_password_hash():
+    snapshot = copy.deepcopy(HARDENED)
+    snapshot["users"]["sidekiq"]["flags"] = ["on", "nopass"]
+    text = " ".join(f.detail + f.fix for f in audit.evaluate(snapshot))
+    assert "#" not in text.replace("#<sha256>", "")
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "flags", "passwords"),
+    [
+        ("user default on nopass ~* &* +@all", "default", ["on", "nopass"], 0),
+        ("user default off resetchannels -@all", "default", ["off"], 0),
+        (
+            "user admin on #" + "a" * 64 + " #" + "b" * 64 + " ~* &* +@all",
+            "admin",
+            ["on"],
+            2,
+        ),
+        (
+            "user app on sanitize-payload #" + "c" * 64 + " %R~cache:* -@all +get",
+            "app",
+            ["on", "sanitize-payload"],
+            1,
+        ),
+    ],
+)
+def test_parse_acl_user(line, name, flags, passwords):
+    parsed_name, parsed = parse_acl_user(line)
+    assert parsed_name == name
+    assert parsed["flags"] == flags
+    assert parsed["password_count"] == passwords
+
+
+def test_plaintext_passwords_in_an_aclfile_are_named_not_shown():
+    text = (
+        "user admin on #" + "a" * 64 + " ~* +@all\n"
+        "user app on >s3cret pass ~* +@all\n"
+        "user other off resetchannels -@all\n"
+    )
+    assert plaintext_password_users(text) == ["app"]
