@@ -39,7 +39,9 @@ lint: setup
 unit: setup
 	python -m pytest tests/unit
 
+# Stale containers of an earlier, interrupted run would be reused by name.
 molecule: setup
+	@bash scripts/lab-down.sh
 	molecule test --all
 
 test: lint unit molecule
