@@ -10,12 +10,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup demo test lint unit molecule bench lab-up lab-down clean
+.PHONY: help setup demo test lint unit molecule bench prove-controls lab-up lab-down clean
 
 help:
 	@echo "make demo      harden a stock Redis in the local lab, with before/after audit"
 	@echo "make test      lint, unit tests and Molecule scenarios"
 	@echo "make bench     time a cold converge and an idempotent run against apt-get"
+	@echo "make prove-controls  switch each control off and see its tests fail"
 	@echo "make lab-down  remove every lab container and network"
 
 setup:
@@ -48,6 +49,10 @@ test: lint unit molecule
 
 bench: setup
 	@bash scripts/bench.sh
+
+# Switches each control off in turn and checks that its tests fail (slow).
+prove-controls: setup
+	python scripts/prove-controls.py
 
 clean: lab-down
 	rm -rf .venv .collections .cache .lab

@@ -30,7 +30,11 @@ def test_OPS_02_hardening_kept_every_key_and_job(admin, seeded_counts):
 
 
 def converge(redis_server, extra_vars: dict) -> subprocess.CompletedProcess:
-    """Run the scenario's converge again with some variables overridden."""
+    """Run the play again with some variables overridden.
+
+    Failed results go to stderr when Molecule runs the tests (it sets
+    ANSIBLE_DISPLAY_FAILED_STDERR), so callers look at both streams.
+    """
     env = dict(os.environ)
     env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
     env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
@@ -72,7 +76,8 @@ def test_OPS_02_rejected_config_leaves_old_one_running(
         redis_server, {"redis_server_extra_config": {"no-such-directive": "1"}}
     )
     assert result.returncode != 0
-    assert "failed to validate" in result.stdout
+    output = result.stdout + result.stderr
+    assert "failed to validate" in output, output[-3000:]
     assert redis_server.host.check_output("find /etc/redis -name '*~'") == ""
     assert state(redis_server) == before, "the config changed or Redis restarted"
     assert admin("PING") == "PONG"
@@ -91,7 +96,8 @@ def test_OPS_02_failed_restart_puts_old_config_back(redis_server, admin, seeded_
     finally:
         host.run("systemctl stop ops02-port-holder")
     assert result.returncode != 0
-    assert "previous files were put back" in result.stdout
+    output = result.stdout + result.stderr
+    assert "previous files were put back" in output, output[-3000:]
     assert host.file("/etc/redis/redis.conf").sha256sum == conf_before
     assert host.check_output("find /etc/redis -name 'redis.conf.*~'") == ""
     assert admin("PING") == "PONG"

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Proves that each control's tests can fail: switch the control off, expect
+its tests to fail, switch it back on, expect them to pass again.
+
+Works on the Molecule `default` scenario's hosts (created and converged by
+this script). For each control it writes a host_vars file into the
+scenario's inventory with a waiver and the weaker value, converges, runs the
+tests whose names carry the control's ID, then removes the file and
+converges again. The tests read the same inventory, so they see what the
+play was told. Prints one line per control; exits 1 if any control's tests
+did not fail when it was off, or did not pass again once it was back on.
+
+    make prove-controls        # about 15 minutes
+    python scripts/prove-controls.py NET-01 OPS-01
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = "rh-mol-redis"
+PLAIN = "plain-password-for-the-auth-02-mutation-0123456789"
+
+MUTATIONS: dict[str, dict] = {
+    # The weakness under test: Redis on every address of the lab host.
+    "NET-01": {"redis_server_bind_addresses": ["0.0.0.0"]},  # noqa: S104
+    "NET-02": {"redis_server_protected_mode": False},
+    "AUTH-01": {"redis_server_default_user_enabled": True},
+    # Plaintext passwords cannot hold spaces, so this one uses plain ones.
+    "AUTH-02": {
+        "redis_server_hash_passwords": False,
+        "redis_server_admin_password": PLAIN,
+        "redis_server_acl_users": [
+            {
+                "name": "sidekiq",
+                "password": PLAIN + "-sidekiq",
+                "keys": ["~*"],
+                "channels": ["&*"],
+                "rules": ["+@all"],
+            }
+        ],
+    },
+    "CMD-01": {"redis_server_denied_commands": []},
+    "CMD-02": {
+        "redis_server_enable_debug_command": "yes",
+        "redis_server_enable_module_command": "yes",
+        "redis_server_enable_protected_configs": "yes",
+    },
+    "FS-01": {
+        "redis_server_umask": "0007",
+        "redis_server_data_dir_mode": "0770",
+        "redis_server_data_file_mode": "0660",
+    },
+    "FS-02": {"redis_server_config_mode": "0644"},
+    "FS-03": {"redis_server_systemd_sandbox": False},
+    "LOG-01": {"redis_server_acllog_max_len": 128},
+    "OPS-01": {"redis_server_maxmemory_policy": "allkeys-lru"},
+    "OPS-02": {"redis_server_safe_restart": False},
+}
+
+
+def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, text=True, capture_output=True, **kwargs)
+
+
+def inventory_dir() -> Path:
+    found = glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.default/inventory"))
+    if not found:
+        sys.exit("no Molecule inventory for the default scenario")
+    return Path(max(found, key=os.path.getmtime))
+
+
+def converge() -> bool:
+    return run(["molecule", "converge", "-s", "default"]).returncode == 0
+
+
+def tests_pass(control_id: str, inventory: Path) -> bool:
+    env = dict(
+        os.environ, MOLECULE_INVENTORY_FILE=str(inventory / "ansible_inventory.yml")
+    )
+    keyword = control_id.replace("-", "_")
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            keyword,
+            "tests/integration",
+        ],
+        env=env,
+    )
+    return result.returncode == 0
+
+
+def main(selected: list[str]) -> int:
+    controls = selected or list(MUTATIONS)
+    print("Preparing the default scenario (create, prepare, converge)")
+    for step in ("create", "prepare"):
+        run(["molecule", step, "-s", "default"], check=True)
+    if not converge():
+        sys.exit("the baseline converge failed")
+    inventory = inventory_dir()
+    host_vars = inventory / "host_vars" / f"{SERVER}.yml"
+    host_vars.parent.mkdir(exist_ok=True)
+    failures = 0
+    for control_id in controls:
+        overrides = dict(MUTATIONS[control_id])
+        overrides["redis_server_waivers"] = [
+            {"id": control_id, "reason": "switched off to prove its tests can fail"}
+        ]
+        host_vars.write_text(yaml.safe_dump(overrides))
+        try:
+            applied = converge()
+            failed_when_off = not tests_pass(control_id, inventory)
+        finally:
+            host_vars.unlink()
+        restored = converge()
+        passed_when_on = tests_pass(control_id, inventory)
+        ok = failed_when_off and restored and passed_when_on
+        failures += not ok
+        print(
+            f"{control_id:8} off: converge {'ok' if applied else 'failed'}, tests "
+            f"{'FAILED (as they must)' if failed_when_off else 'passed (WRONG)'}; "
+            f"on again: tests {'passed' if passed_when_on else 'FAILED (WRONG)'}",
+            flush=True,
+        )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
