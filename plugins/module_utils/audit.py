@@ -190,10 +190,13 @@ def check_fs_01(snap: dict[str, Any]) -> Outcome:
             data_dir["owner"] == "redis",
             f"the data directory is owned by {data_dir['owner']}",
         )
+    loose = []
     for path, entry in sorted(snap.get("data_files", {}).items()):
         file_mode = _mode(entry)
-        if file_mode is not None:
-            out.require(file_mode & 0o037 == 0, f"{path} has mode {_octal(file_mode)}")
+        if file_mode is not None and file_mode & 0o037:
+            loose.append(f"{path} has mode {_octal(file_mode)}")
+    more = f" and {len(loose) - 3} more files" if len(loose) > 3 else ""
+    out.require(not loose, "; ".join(loose[:3]) + more)
     umask = snap["service"].get("UMask", "")
     out.require(umask in ("0077", "0027"), f"the service umask is {umask or 'unknown'}")
     return out

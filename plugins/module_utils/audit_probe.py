@@ -52,6 +52,7 @@ UNIT_PROPERTIES = (
 )
 
 SIDEKIQ_SETS = ("schedule", "retry", "dead")
+MAX_DATA_FILES = 1000
 
 
 class ProbeError(Exception):
@@ -205,7 +206,7 @@ def admin_client(
                 ) from None
     if unauthenticated == "open":
         return open_client(False)
-    raise ProbeError("Redis needs credentials: set login_user and login_password")
+    raise ProbeError("Redis needs credentials: give the admin user and its password")
 
 
 def dangerous_allowed(client: Any, users: dict[str, Any]) -> dict[str, list[str]]:
@@ -318,6 +319,8 @@ def gather_live(
         raise ProbeError(
             f"Redis refused a read-only audit command: {_sentence(exc)}"
         ) from None
+    except redis.exceptions.RedisError as exc:
+        raise ProbeError(f"reading Redis failed: {_sentence(exc)}") from None
     return {
         "local": False,
         "redis_version": server.get("redis_version", ""),
@@ -348,10 +351,16 @@ def gather_local(
     }
     data_files = {}
     if data_dir and os.path.isdir(data_dir):
-        for root, _dirs, names in os.walk(data_dir):
+        # Dump files sit at the top; AOF files one level down (appendonlydir).
+        # No deeper: a misconfigured dir (/, a home) must not be crawled.
+        for root, dirs, names in os.walk(data_dir):
             for name in names:
                 path = os.path.join(root, name)
                 data_files[path] = stat_entry(path)
+            if root != data_dir:
+                dirs[:] = []
+            if len(data_files) > MAX_DATA_FILES:
+                break
     plaintext: list[str] = []
     if acl_file and os.path.isfile(acl_file):
         with open(acl_file, encoding="utf-8", errors="replace") as handle:
