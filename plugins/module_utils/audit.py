@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from .catalogue import CONTROLS, SEVERITIES
+from .cve_table import AFFECTED, UNKNOWN, assess
 
 # CMD-01: commands no client but the administrator may run.
 DANGEROUS_COMMANDS = (
@@ -49,6 +50,13 @@ PASS, FAIL, WAIVED, NOT_EVALUATED, ERROR = (
     "not evaluated",
     "error",
 )
+# A rule that could not decide: its data is incomplete (PATCH-01 without a
+# recorded fixed version). Never counted as a pass.
+UNKNOWN_STATUS = UNKNOWN
+
+# Controls that read files, the systemd unit or the package database on the
+# host itself; a remote audit (snapshot["local"] false) cannot judge them.
+LOCAL_CONTROLS = frozenset({"FS-01", "FS-02", "FS-03"})
 
 
 @dataclass
@@ -69,6 +77,8 @@ class Outcome:
 
     def __init__(self, fix: str) -> None:
         self.problems: list[str] = []
+        self.unknowns: list[str] = []
+        self.notes: list[str] = []
         self.fix = fix
 
     def require(self, condition: bool, problem: str) -> None:
@@ -131,10 +141,12 @@ def check_auth_02(snap: dict[str, Any]) -> Outcome:
         not snap["config"].get("requirepass"),
         "requirepass holds a plaintext password in redis.conf",
     )
+    plaintext = snap.get("aclfile_plaintext_users")
+    if plaintext is None:
+        out.notes.append("the aclfile on disk was not read (remote audit)")
     out.require(
-        not snap.get("aclfile_plaintext_users"),
-        "the aclfile holds plaintext passwords for "
-        + ", ".join(snap.get("aclfile_plaintext_users") or []),
+        not plaintext,
+        "the aclfile holds plaintext passwords for " + ", ".join(plaintext or []),
     )
     return out
 
@@ -178,10 +190,13 @@ def check_fs_01(snap: dict[str, Any]) -> Outcome:
             data_dir["owner"] == "redis",
             f"the data directory is owned by {data_dir['owner']}",
         )
+    loose = []
     for path, entry in sorted(snap.get("data_files", {}).items()):
         file_mode = _mode(entry)
-        if file_mode is not None:
-            out.require(file_mode & 0o037 == 0, f"{path} has mode {_octal(file_mode)}")
+        if file_mode is not None and file_mode & 0o037:
+            loose.append(f"{path} has mode {_octal(file_mode)}")
+    more = f" and {len(loose) - 3} more files" if len(loose) > 3 else ""
+    out.require(not loose, "; ".join(loose[:3]) + more)
     umask = snap["service"].get("UMask", "")
     out.require(umask in ("0077", "0027"), f"the service umask is {umask or 'unknown'}")
     return out
@@ -267,6 +282,35 @@ def check_ops_01(snap: dict[str, Any]) -> Outcome:
     return out
 
 
+def check_patch_01(snap: dict[str, Any]) -> Outcome:
+    server = snap.get("server") or {
+        "product": "redis",
+        "version": snap["redis_version"],
+    }
+    package = snap.get("package")
+    out = Outcome(
+        f"upgrade {(package or {}).get('name') or server['product']} to a version "
+        "with every fix (apt-get install --only-upgrade on Debian)"
+    )
+    verdicts = assess(server["product"], server["version"], package)
+    build = (
+        f"package {package['name']} {package['version']} ({package['release']})"
+        if package and package.get("manager") == "dpkg"
+        else f"{server['product']} {server['version']}"
+    )
+    affected = [
+        f"{v['cve']} (fixed in {v['fixed']})"
+        for v in verdicts
+        if v["status"] == AFFECTED
+    ]
+    out.require(not affected, f"{build} is affected by " + ", ".join(affected))
+    out.unknowns += [
+        f"{v['cve']}: {v['reason']}" for v in verdicts if v["status"] == UNKNOWN
+    ]
+    out.notes.append(f"{build}: {len(verdicts)} CVEs in the table checked")
+    return out
+
+
 RULES: dict[str, Callable[[dict[str, Any]], Outcome]] = {
     "NET-01": check_net_01,
     "NET-02": check_net_02,
@@ -277,6 +321,7 @@ RULES: dict[str, Callable[[dict[str, Any]], Outcome]] = {
     "FS-01": check_fs_01,
     "FS-02": check_fs_02,
     "FS-03": check_fs_03,
+    "PATCH-01": check_patch_01,
     "LOG-01": check_log_01,
     "OPS-01": check_ops_01,
 }
@@ -300,6 +345,16 @@ def evaluate(
                 Finding(**base, status=NOT_EVALUATED, detail=entry["check"])
             )
             continue
+        if entry["id"] in LOCAL_CONTROLS and snapshot.get("local") is False:
+            findings.append(
+                Finding(
+                    **base,
+                    status=NOT_EVALUATED,
+                    detail="needs the host's files and systemd unit: run the "
+                    "audit on the host itself",
+                )
+            )
+            continue
         try:
             outcome = rule(snapshot)
         except (KeyError, ValueError, TypeError) as exc:
@@ -307,8 +362,17 @@ def evaluate(
                 Finding(**base, status=ERROR, detail=f"could not evaluate: {exc}")
             )
             continue
-        if not outcome.problems:
-            findings.append(Finding(**base, status=PASS, detail="ok"))
+        if not outcome.problems and outcome.unknowns:
+            findings.append(
+                Finding(
+                    **base,
+                    status=UNKNOWN_STATUS,
+                    detail="could not decide: " + "; ".join(outcome.unknowns),
+                )
+            )
+        elif not outcome.problems:
+            detail = "ok" + (f" ({'; '.join(outcome.notes)})" if outcome.notes else "")
+            findings.append(Finding(**base, status=PASS, detail=detail))
         elif entry["id"] in waivers:
             findings.append(
                 Finding(

@@ -11,9 +11,10 @@ import grp
 import os
 import pwd
 import subprocess
-from typing import Any
+from typing import Any, Callable
 
 from .audit import DANGEROUS_COMMANDS
+from .cve_table import PACKAGES
 
 try:
     import redis
@@ -51,6 +52,7 @@ UNIT_PROPERTIES = (
 )
 
 SIDEKIQ_SETS = ("schedule", "retry", "dead")
+MAX_DATA_FILES = 1000
 
 
 class ProbeError(Exception):
@@ -156,9 +158,14 @@ def connect(params: dict[str, Any], with_credentials: bool) -> Any:
     )
 
 
-def probe_unauthenticated(params: dict[str, Any]) -> str:
+# Opens a client on the server: with the audit's credentials (True) or as a
+# client that presents none (False).
+ClientFactory = Callable[[bool], Any]
+
+
+def probe_unauthenticated(open_client: ClientFactory) -> str:
     """'open' if a client without credentials can run commands, else 'noauth'."""
-    client = connect(params, with_credentials=False)
+    client = open_client(False)
     try:
         client.execute_command("DBSIZE")
         return "open"
@@ -172,10 +179,15 @@ def probe_unauthenticated(params: dict[str, Any]) -> str:
         client.close()
 
 
-def admin_client(params: dict[str, Any], unauthenticated: str) -> Any:
+def admin_client(
+    open_client: ClientFactory,
+    has_password: bool,
+    user: str | None,
+    unauthenticated: str,
+) -> Any:
     """A client that can read the configuration, or ProbeError."""
-    if params.get("login_password"):
-        client = connect(params, with_credentials=True)
+    if has_password:
+        client = open_client(True)
         try:
             client.execute_command("PING")
             return client
@@ -190,12 +202,11 @@ def admin_client(params: dict[str, Any], unauthenticated: str) -> Any:
             client.close()
             if unauthenticated != "open":
                 raise ProbeError(
-                    "Redis refused the credentials of "
-                    f"{params.get('login_user') or 'default'}"
+                    f"Redis refused the credentials of {user or 'default'}"
                 ) from None
     if unauthenticated == "open":
-        return connect(params, with_credentials=False)
-    raise ProbeError("Redis needs credentials: set login_user and login_password")
+        return open_client(False)
+    raise ProbeError("Redis needs credentials: give the admin user and its password")
 
 
 def dangerous_allowed(client: Any, users: dict[str, Any]) -> dict[str, list[str]]:
@@ -231,16 +242,66 @@ def keyspace(client: Any) -> dict[str, Any]:
     return {"keys": keys, "total_keys": sum(keys.values()), "sidekiq_jobs": jobs}
 
 
-def gather(params: dict[str, Any]) -> dict[str, Any]:
-    """Read everything audit.evaluate needs from the local host."""
+def server_identity(server: dict[str, Any]) -> dict[str, str]:
+    """Product (redis or valkey) and version from INFO server."""
+    if server.get("server_name") == "valkey" or "valkey_version" in server:
+        return {"product": "valkey", "version": str(server.get("valkey_version", ""))}
+    return {"product": "redis", "version": str(server.get("redis_version", ""))}
+
+
+def os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return {}
+    pairs = (line.split("=", 1) for line in lines if "=" in line)
+    return {key: value.strip().strip('"') for key, value in pairs}
+
+
+def installed_package(product: str) -> dict[str, str]:
+    """The Debian package that provides the server, as dpkg knows it.
+
+    {"manager": "none"} when dpkg is missing or has no such package: the
+    server was built or installed some other way, so its own version
+    decides.
+    """
+    name = PACKAGES.get(product, "redis-server")
+    try:
+        result = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}\t${Version}", name],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {"manager": "none"}
+    status, _, version = result.stdout.partition("\t")
+    if result.returncode != 0 or not status.endswith(" installed") or not version:
+        return {"manager": "none"}
+    release = os_release()
+    return {
+        "manager": "dpkg",
+        "name": name,
+        "version": version.strip(),
+        "distribution": release.get("ID", ""),
+        "release": release.get("VERSION_CODENAME", ""),
+    }
+
+
+def gather_live(
+    open_client: ClientFactory, has_password: bool, user: str | None
+) -> dict[str, Any]:
+    """Everything the Redis protocol tells: works from any host."""
     if redis is None:
         raise ProbeError(
             "the Python redis library is missing on the host "
             "(Debian: apt-get install python3-redis)"
         )
     try:
-        unauthenticated = probe_unauthenticated(params)
-        client = admin_client(params, unauthenticated)
+        unauthenticated = probe_unauthenticated(open_client)
+        client = admin_client(open_client, has_password, user, unauthenticated)
         try:
             config = {_text(k): _text(v) for k, v in client.config_get("*").items()}
             users = dict(
@@ -258,8 +319,29 @@ def gather(params: dict[str, Any]) -> dict[str, Any]:
         raise ProbeError(
             f"Redis refused a read-only audit command: {_sentence(exc)}"
         ) from None
+    except redis.exceptions.RedisError as exc:
+        raise ProbeError(f"reading Redis failed: {_sentence(exc)}") from None
+    return {
+        "local": False,
+        "redis_version": server.get("redis_version", ""),
+        "server": server_identity(server),
+        "server_config_file": server.get("config_file", ""),
+        "config": config,
+        "users": users,
+        "dangerous_allowed": dangerous,
+        "unauthenticated": unauthenticated,
+        "aclfile_plaintext_users": None,
+        "package": None,
+        "keyspace": space,
+    }
 
-    config_file = params.get("config_file") or server.get("config_file") or ""
+
+def gather_local(
+    live: dict[str, Any], config_file: str | None, service: str | None
+) -> dict[str, Any]:
+    """Add what only the host itself can read: files, unit, package."""
+    config = live["config"]
+    config_file = config_file or live.get("server_config_file") or ""
     acl_file = config.get("aclfile", "")
     data_dir = config.get("dir", "")
     files = {
@@ -269,26 +351,39 @@ def gather(params: dict[str, Any]) -> dict[str, Any]:
     }
     data_files = {}
     if data_dir and os.path.isdir(data_dir):
-        for root, _dirs, names in os.walk(data_dir):
+        # Dump files sit at the top; AOF files one level down (appendonlydir).
+        # No deeper: a misconfigured dir (/, a home) must not be crawled.
+        for root, dirs, names in os.walk(data_dir):
             for name in names:
                 path = os.path.join(root, name)
                 data_files[path] = stat_entry(path)
+            if root != data_dir:
+                dirs[:] = []
+            if len(data_files) > MAX_DATA_FILES:
+                break
     plaintext: list[str] = []
     if acl_file and os.path.isfile(acl_file):
         with open(acl_file, encoding="utf-8", errors="replace") as handle:
             plaintext = plaintext_password_users(handle.read())
-
     return {
-        "redis_version": server.get("redis_version", ""),
-        "config": config,
-        "users": users,
-        "admin_users": list(params.get("admin_users") or []),
-        "dangerous_allowed": dangerous,
-        "unauthenticated": unauthenticated,
+        **live,
+        "local": True,
         "aclfile_plaintext_users": plaintext,
         "config_dir": os.path.dirname(config_file) if config_file else "/etc/redis",
         "files": files,
         "data_files": data_files,
-        "service": unit_properties(params.get("service") or "redis-server"),
-        "keyspace": space,
+        "service": unit_properties(service or "redis-server"),
+        "package": installed_package(live["server"]["product"]),
     }
+
+
+def gather(params: dict[str, Any]) -> dict[str, Any]:
+    """Read everything audit.evaluate needs from the local host."""
+    live = gather_live(
+        lambda with_credentials: connect(params, with_credentials),
+        bool(params.get("login_password")),
+        params.get("login_user"),
+    )
+    snapshot = gather_local(live, params.get("config_file"), params.get("service"))
+    snapshot["admin_users"] = list(params.get("admin_users") or [])
+    return snapshot

@@ -166,7 +166,9 @@ CONTROLS: tuple[Control, ...] = (
         "title": "The installed build has no known CVE",
         "threat": "4.2 unpatched instances",
         "severity": "high",
-        "check": "not evaluated yet (CVE table)",
+        "check": "the installed package (Debian: dpkg version, counting "
+        "backports) or the server's version is past the fixed version of "
+        "every CVE in cve_table.py; unknown where the table lacks a fix",
     },
     {
         "id": "LOG-01",

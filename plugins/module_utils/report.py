@@ -17,6 +17,7 @@ SYMBOLS = {
     "fail": "FAIL",
     "waived": "WAIVED",
     "error": "ERROR",
+    "unknown": "UNKNOWN",
     "not evaluated": "-",
 }
 
@@ -50,7 +51,7 @@ def details(audit: dict[str, Any]) -> str:
     """What failed and how to fix it."""
     lines = []
     for control in audit["controls"]:
-        if control["status"] in ("fail", "error", "waived"):
+        if control["status"] in ("fail", "error", "waived", "unknown"):
             lines.append(f"{control['id']}: {control['detail']}")
             if control.get("fix"):
                 lines.append(f"  fix: {control['fix']}")

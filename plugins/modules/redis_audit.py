@@ -12,7 +12,11 @@ short_description: Audit a Redis host against the control catalogue
 description:
   - Reads the live configuration, ACL users, file modes and the systemd unit
     of a Redis server on the host it runs on, and evaluates every control of
-    the redis-hardening catalogue (NET, AUTH, CMD, FS, LOG, OPS).
+    the redis-hardening catalogue (NET, AUTH, CMD, FS, PATCH, LOG, OPS).
+  - PATCH-01 reads the installed package version with dpkg-query, so Debian
+    security backports count, and names each CVE of the table that applies
+    with its fixed version; where the table lacks a fixed version the
+    status is V(unknown), never V(pass).
   - Changes nothing, on Redis or on disk; safe on stock servers and in check
     mode.
   - Findings say what is wrong and how to fix it, never a password, hash or
@@ -115,7 +119,7 @@ controls:
       description: low, medium, high or critical.
       type: str
     status:
-      description: pass, fail, waived, error or not evaluated.
+      description: pass, fail, waived, unknown, error or not evaluated.
       type: str
     detail:
       description: What was found.

@@ -20,7 +20,16 @@ def entry(mode: str, owner: str = "redis", group: str = "redis") -> dict:
 
 
 HARDENED = {
+    "local": True,
     "redis_version": "7.0.15",
+    "server": {"product": "redis", "version": "7.0.15"},
+    "package": {
+        "manager": "dpkg",
+        "name": "redis-server",
+        "version": "5:7.0.15-1~deb12u10",
+        "distribution": "debian",
+        "release": "bookworm",
+    },
     "config": {
         "bind": "127.0.0.1 -::1 10.0.0.5",
         "protected-mode": "yes",
@@ -129,6 +138,8 @@ WEAKENINGS = [
     ("LOG-01", ["config", "acllog-max-len"], "128"),
     ("LOG-01", ["config", "logfile"], ""),
     ("OPS-01", ["config", "maxmemory-policy"], "allkeys-lru"),
+    ("PATCH-01", ["package", "version"], "5:7.0.15-1~deb12u5"),
+    ("PATCH-01", ["package", "version"], "5:7.0.11-1+deb12u1"),
 ]
 
 
@@ -227,3 +238,39 @@ def test_plaintext_passwords_in_an_aclfile_are_named_not_shown():
         "user other off resetchannels -@all\n"
     )
     assert plaintext_password_users(text) == ["app"]
+
+
+def test_remote_snapshot_leaves_local_controls_not_evaluated():
+    snapshot = copy.deepcopy(HARDENED)
+    snapshot["local"] = False
+    snapshot["aclfile_plaintext_users"] = None
+    for key in ("files", "data_files", "service"):
+        del snapshot[key]
+    findings = {f.id: f for f in audit.evaluate(snapshot)}
+    for control_id in audit.LOCAL_CONTROLS:
+        assert findings[control_id].status == audit.NOT_EVALUATED
+        assert "on the host itself" in findings[control_id].detail
+    assert findings["AUTH-02"].status == audit.PASS
+    assert "not read (remote audit)" in findings["AUTH-02"].detail
+
+
+def test_patch_01_names_each_cve_and_its_fixed_version():
+    snapshot = weakened(["package", "version"], "5:7.0.15-1~deb12u5")
+    finding = {f.id: f for f in audit.evaluate(snapshot)}["PATCH-01"]
+    assert finding.status == audit.FAIL
+    assert "CVE-2025-49844 (fixed in 5:7.0.15-1~deb12u6)" in finding.detail
+    assert "CVE-2026-81934 (fixed in 5:7.0.15-1~deb12u10)" in finding.detail
+    # Fixed by deb12u5 itself, so not named.
+    assert "CVE-2025-32023" not in finding.detail
+    assert finding.fix.startswith("upgrade redis-server")
+
+
+def test_patch_01_is_unknown_not_pass_when_the_table_lacks_a_fix():
+    # Trixie's fixed revisions of the 2025 Lua CVEs are not in the table.
+    snapshot = copy.deepcopy(HARDENED)
+    snapshot["server"] = {"product": "redis", "version": "8.0.2"}
+    snapshot["package"].update(version="5:8.0.2-3", release="trixie")
+    finding = {f.id: f for f in audit.evaluate(snapshot)}["PATCH-01"]
+    assert finding.status == audit.UNKNOWN_STATUS
+    assert "CVE-2025-49844" in finding.detail
+    assert audit.failing_at_or_above([finding], "low") == []

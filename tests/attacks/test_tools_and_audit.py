@@ -1,0 +1,122 @@
+"""Independent tools and the project's own audit agree with the attacks.
+
+nmap's redis-info script, run from the outsider host, reads the stock
+server's version and configuration but gets nothing from the hardened one.
+The redis_audit module fails, on the stock server, the controls whose
+attacks worked there, and passes every evaluated control on the hardened
+one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REDIS_PORT, _inventory
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The controls whose attacks succeeded on the stock server.
+EXPLOITED = {"NET-01", "NET-02", "AUTH-01", "CMD-01", "CMD-02", "FS-03"}
+
+
+@pytest.mark.parametrize("kind", ["stock", "hardened"])
+def test_AUTH_01_nmap_redis_info_from_the_outsider(kind, servers, vantages):
+    server = servers[kind]
+    result = vantages["outsider"].host.run(
+        f"nmap -Pn -n -p {REDIS_PORT} --script redis-info {server.address}"
+    )
+    assert result.rc == 0, result.stderr
+    output = result.stdout
+    assert f"{REDIS_PORT}/tcp open" in output
+    if kind == "stock":
+        assert "Version: 7.0" in output, output
+    else:
+        # The script prints nothing it could not read: no version, no OS.
+        assert "Version" not in output and "Operating System" not in output, output
+
+
+def _audit(server, tmp_path: Path) -> dict:
+    """Run redis_audit on the server host through Ansible; its JSON result.
+
+    Credentials go in a variables file, not on the command line.
+    """
+    variables = {"audit_user": "default", "audit_password": "", "audit_admins": []}
+    if server.admin:
+        variables = {
+            "audit_user": server.admin[0],
+            "audit_password": server.admin[1],
+            "audit_admins": [server.admin[0]],
+        }
+    var_file = tmp_path / f"audit-{server.kind}.json"
+    var_file.write_text(json.dumps(variables))
+    var_file.chmod(0o600)
+    env = {
+        **os.environ,
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"),
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+    }
+    ansible = shutil.which("ansible") or "ansible"
+    result = subprocess.run(
+        [
+            ansible,
+            "-i",
+            _inventory(),
+            server.name,
+            "-e",
+            f"@{var_file}",
+            "-m",
+            "jobqueue.redis_hardening.redis_audit",
+            "-a",
+            "login_user={{ audit_user }} "
+            "login_password={{ audit_password | default(omit, true) }} "
+            "admin_users={{ audit_admins or ['admin'] }}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=180,
+    )
+    report = json.loads(result.stdout)
+    host_result = report["plays"][0]["tasks"][0]["hosts"][server.name]
+    assert not host_result.get("failed"), host_result.get("msg")
+    return host_result
+
+
+@pytest.fixture(scope="module")
+def audits(servers, tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("audit")
+    return {kind: _audit(server, tmp) for kind, server in servers.items()}
+
+
+def test_audit_fails_on_stock_the_controls_the_attacks_exploited(audits):
+    statuses = {c["id"]: c["status"] for c in audits["stock"]["controls"]}
+    assert {cid for cid in EXPLOITED if statuses[cid] != "fail"} == set()
+
+
+def test_audit_passes_every_evaluated_control_on_the_hardened_server(audits):
+    controls = audits["hardened"]["controls"]
+    evaluated = [c for c in controls if c["status"] != "not evaluated"]
+    assert {c["id"] for c in evaluated} >= EXPLOITED | {"PATCH-01"}
+    assert [(c["id"], c["detail"]) for c in evaluated if c["status"] != "pass"] == []
+
+
+def test_PATCH_01_reads_the_debian_package_on_both(audits):
+    for kind in ("stock", "hardened"):
+        patch = {c["id"]: c for c in audits[kind]["controls"]}["PATCH-01"]
+        assert "package redis-server 5:7.0.15-1~deb12u" in patch["detail"], patch
+        assert patch["status"] == "pass", patch
+
+
+def test_audit_output_holds_no_secret(audits, servers):
+    text = json.dumps(audits)
+    assert servers["hardened"].admin[1] not in text
+    assert servers["hardened"].app_user[1] not in text
+    assert servers["stock"].variables["lab_stock_masterauth"] not in text
