@@ -3,12 +3,13 @@
 its tests to fail, switch it back on, expect them to pass again.
 
 Works on the Molecule `default` scenario's hosts (created and converged by
-this script). For each control it writes a host_vars file into the
-scenario's inventory with a waiver and the weaker value, converges, runs the
-tests whose names carry the control's ID, then removes the file and
-converges again. The tests read the same inventory, so they see what the
-play was told. Prints one line per control; exits 1 if any control's tests
-did not fail when it was off, or did not pass again once it was back on.
+this script). For each control it copies the scenario's inventory, adds a
+host_vars file with a waiver and the weaker value, converges with it, runs
+the tests whose names carry the control's ID against it, then converges
+with the original inventory again. The tests read the same inventory as the
+play, so they see what the play was told. Prints one line per control;
+exits 1 if any control's tests did not fail when it was off, or did not
+pass again once it was back on.
 
     make prove-controls        # about 15 minutes
     python scripts/prove-controls.py NET-01 OPS-01
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -77,8 +80,13 @@ def inventory_dir() -> Path:
     return Path(max(found, key=os.path.getmtime))
 
 
-def converge() -> bool:
-    return run(["molecule", "converge", "-s", "default"]).returncode == 0
+def converge(inventory: Path) -> bool:
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"))
+    result = run(
+        ["ansible-playbook", "-i", str(inventory), "molecule/default/converge.yml"],
+        env=env,
+    )
+    return result.returncode == 0
 
 
 def tests_pass(control_id: str, inventory: Path) -> bool:
@@ -106,26 +114,25 @@ def tests_pass(control_id: str, inventory: Path) -> bool:
 def main(selected: list[str]) -> int:
     controls = selected or list(MUTATIONS)
     print("Preparing the default scenario (create, prepare, converge)")
-    for step in ("create", "prepare"):
+    for step in ("create", "prepare", "converge"):
         run(["molecule", step, "-s", "default"], check=True)
-    if not converge():
-        sys.exit("the baseline converge failed")
     inventory = inventory_dir()
-    host_vars = inventory / "host_vars" / f"{SERVER}.yml"
-    host_vars.parent.mkdir(exist_ok=True)
     failures = 0
     for control_id in controls:
         overrides = dict(MUTATIONS[control_id])
         overrides["redis_server_waivers"] = [
             {"id": control_id, "reason": "switched off to prove its tests can fail"}
         ]
-        host_vars.write_text(yaml.safe_dump(overrides))
-        try:
-            applied = converge()
-            failed_when_off = not tests_pass(control_id, inventory)
-        finally:
-            host_vars.unlink()
-        restored = converge()
+        with tempfile.TemporaryDirectory() as scratch:
+            weakened = Path(scratch) / "inventory"
+            shutil.copytree(inventory, weakened)
+            (weakened / "host_vars").mkdir(exist_ok=True)
+            (weakened / "host_vars" / f"{SERVER}.yml").write_text(
+                yaml.safe_dump(overrides)
+            )
+            applied = converge(weakened)
+            failed_when_off = not tests_pass(control_id, weakened)
+        restored = converge(inventory)
         passed_when_on = tests_pass(control_id, inventory)
         ok = failed_when_off and restored and passed_when_on
         failures += not ok

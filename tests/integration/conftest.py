@@ -107,7 +107,8 @@ def redis_cli(
     parts = []
     if password is not None:
         parts.append(f"REDISCLI_AUTH={shlex.quote(password)}")
-    parts += ["redis-cli", "--no-auth-warning"]
+    # A command the server wrongly allows (MONITOR, say) would never return.
+    parts += ["timeout", "10", "redis-cli", "--no-auth-warning"]
     parts += (
         ["-s", socket]
         if socket
