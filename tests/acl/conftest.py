@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ _spec = importlib.util.spec_from_file_location(
     "integration_conftest", REPO_ROOT / "tests" / "integration" / "conftest.py"
 )
 integration = importlib.util.module_from_spec(_spec)
+sys.modules["integration_conftest"] = integration  # dataclasses look it up
 _spec.loader.exec_module(integration)
 
 # Re-exported fixtures and helpers.
