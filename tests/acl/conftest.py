@@ -38,7 +38,23 @@ redis_server = integration.redis_server
 app_host = integration.app_host
 outsider_host = integration.outsider_host
 admin = integration.admin
-redis_cli = integration.redis_cli
+
+
+class _TimeLimited:
+    """A host whose commands are stopped after 10 s, so that a command the
+    ACL wrongly allows (MONITOR streams for ever) fails the test instead of
+    hanging it."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+
+    def run(self, command: str) -> Any:
+        return self.host.run(f"timeout 10 env {command}")
+
+
+def redis_cli(host: Any, *args: str, **kwargs: Any) -> str:
+    return integration.redis_cli(_TimeLimited(host), *args, **kwargs)
+
 
 SIDEKIQ_ENV = "/etc/sidekiq/redis.env"
 WEB_ENV = "/etc/sidekiq-web/redis.env"
