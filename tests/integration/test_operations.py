@@ -72,7 +72,8 @@ def test_OPS_02_rejected_config_leaves_old_one_running(
         redis_server, {"redis_server_extra_config": {"no-such-directive": "1"}}
     )
     assert result.returncode != 0
-    assert "failed to validate" in result.stdout
+    # Molecule's ansible.cfg sets display_failed_stderr: failures go to stderr.
+    assert "failed to validate" in result.stdout + result.stderr
     assert redis_server.host.check_output("find /etc/redis -name '*~'") == ""
     assert state(redis_server) == before, "the config changed or Redis restarted"
     assert admin("PING") == "PONG"
@@ -91,7 +92,7 @@ def test_OPS_02_failed_restart_puts_old_config_back(redis_server, admin, seeded_
     finally:
         host.run("systemctl stop ops02-port-holder")
     assert result.returncode != 0
-    assert "previous files were put back" in result.stdout
+    assert "previous files were put back" in result.stdout + result.stderr
     assert host.file("/etc/redis/redis.conf").sha256sum == conf_before
     assert host.check_output("find /etc/redis -name 'redis.conf.*~'") == ""
     assert admin("PING") == "PONG"
