@@ -29,27 +29,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = "rh-mol-redis"
-PLAIN = "plain-password-for-the-auth-02-mutation-0123456789"
 
 MUTATIONS: dict[str, dict] = {
     # The weakness under test: Redis on every address of the lab host.
     "NET-01": {"redis_server_bind_addresses": ["0.0.0.0"]},  # noqa: S104
     "NET-02": {"redis_server_protected_mode": False},
     "AUTH-01": {"redis_server_default_user_enabled": True},
-    # Plaintext passwords cannot hold spaces, so this one uses plain ones.
-    "AUTH-02": {
-        "redis_server_hash_passwords": False,
-        "redis_server_admin_password": PLAIN,
-        "redis_server_acl_users": [
-            {
-                "name": "sidekiq",
-                "password": PLAIN + "-sidekiq",
-                "keys": ["~*"],
-                "channels": ["&*"],
-                "rules": ["+@all"],
-            }
-        ],
-    },
+    # Passwords are only ever stored as hashes; the weakness left to switch
+    # on is a user without password, which also waives AUTH-01.
+    "AUTH-02": {"redis_server_default_user_enabled": True, "_also_waive": ["AUTH-01"]},
     "CMD-01": {"redis_server_denied_commands": []},
     "CMD-02": {
         "redis_server_enable_debug_command": "yes",
@@ -120,8 +108,10 @@ def main(selected: list[str]) -> int:
     failures = 0
     for control_id in controls:
         overrides = dict(MUTATIONS[control_id])
+        waived = [control_id, *overrides.pop("_also_waive", [])]
         overrides["redis_server_waivers"] = [
-            {"id": control_id, "reason": "switched off to prove its tests can fail"}
+            {"id": waived_id, "reason": "switched off to prove its tests can fail"}
+            for waived_id in waived
         ]
         with tempfile.TemporaryDirectory() as scratch:
             weakened = Path(scratch) / "inventory"
