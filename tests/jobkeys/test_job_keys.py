@@ -131,6 +131,8 @@ def test_DATA_02_rotation_keeps_old_jobs_working_and_retires_only_unused_keys(
     scan = scan_redis(runner)
     assert scan["by_key_version"] == {"1": 2}
     assert card_findings(scan) == []
+    # DATA-03 on the live server: the retry set's size is reported.
+    assert scan["retention"]["retry"]["size"] == 2
 
     # Rotate: version 2 becomes active, version 1 stays.
     rotated = {"jobkeys_versions": [1, 2], "redis_job_keys_active_version": 2}
@@ -157,7 +159,9 @@ def test_DATA_02_rotation_keeps_old_jobs_working_and_retires_only_unused_keys(
     for jid in old_jids:
         assert wait_for_result(app_host, jid)["secrets"]["card"] == CARD
     assert int(admin("ZCARD", "retry")) == 0
-    assert "1" not in scan_redis(runner)["by_key_version"]
+    scan = scan_redis(runner)
+    assert "1" not in scan["by_key_version"]
+    assert scan["retention"].get("retry", {}).get("size", 0) == 0
 
     # Now version 1 goes, and the key never appeared in the play's output.
     old_key = json.loads(app_host.file(KEY_FILE).content_string)["versions"]["1"]
