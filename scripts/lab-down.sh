@@ -13,7 +13,7 @@ if [ -n "$containers" ]; then
   echo "Removing lab containers: $(echo $containers)"
   podman rm --force --time 5 $containers >/dev/null
 fi
-for network in $(podman network ls --format '{{.Name}}' | grep -E '^rh-(lab|mol|fw|acl|tls|audit|scan|atk)$' || true); do
+for network in $(podman network ls --format '{{.Name}}' | grep -E '^rh-(lab|mol|fw|acl|tls|audit|scan|atk|jk)$' || true); do
   if podman network exists "$network"; then
     echo "Removing lab network $network"
     podman network rm --force "$network" >/dev/null
