@@ -127,7 +127,9 @@ def servers(runner: AnsibleRunner) -> dict[str, Server]:
     hard_name = _first(runner, "redis_servers")
     stock_host, hard_host = _host(runner, stock_name), _host(runner, hard_name)
     hard_vars = runner.get_variables(hard_name)
-    app = hard_vars["redis_server_acl_users"][0]
+    # The app's user: declared by profile (redis_acl) or, failing that,
+    # directly to redis_server.
+    app = (hard_vars.get("redis_acl_users") or hard_vars["redis_server_acl_users"])[0]
     return {
         "stock": Server(
             "stock",

@@ -187,7 +187,7 @@ def test_CMD_01_keys_lists_every_key(attack):
         assert refused(reply), reply
 
 
-def test_CMD_01_scan_and_dump_export_values(attack, request):
+def test_AUTH_03_scan_and_dump_export_values(attack):
     marker = _marker()
     seed = attack.admin if not attack.stock else attack.cli
     seed("SET", f"atk:{marker}", f"value-{marker}")
@@ -202,14 +202,8 @@ def test_CMD_01_scan_and_dump_export_values(attack, request):
     if attack.stock:
         assert f"atk:{marker}" in scan and f"value-{marker}" in dump
         return
-    if attack.user is not None:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="CMD-01 leaves SCAN and DUMP to the app user; the "
-                "least-privilege profiles of AUTH-03 must take them away",
-            )
-        )
+    # CMD-01 leaves SCAN and DUMP alone; the app user's sidekiq profile
+    # (AUTH-03) has neither, and the outsider has no user at all.
     assert refused(scan) and refused(dump), (scan, dump)
 
 
@@ -260,7 +254,7 @@ def _start_victim(attack, marker: str) -> None:
     pytest.fail("the victim client did not connect")
 
 
-def test_CMD_01_client_kill(attack, request):
+def test_AUTH_03_client_kill(attack):
     marker = _marker()
     _start_victim(attack, marker)
     try:
@@ -272,15 +266,8 @@ def test_CMD_01_client_kill(attack, request):
         assert reply.isdigit() and int(reply) >= 1, reply
         assert not victim_alive
         return
-    if attack.user is not None:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Sidekiq needs CLIENT, and CMD-01 denies no subcommand "
-                "of it: CLIENT KILL stays open to the app user until AUTH-03 "
-                "profiles deny client|kill",
-            )
-        )
+    # Sidekiq needs CLIENT SETNAME, so CMD-01 cannot deny CLIENT; the sidekiq
+    # profile (AUTH-03) allows only the subcommands it uses.
     assert refused(reply), reply
     assert victim_alive
 
