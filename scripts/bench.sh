@@ -17,9 +17,16 @@ trap cleanup EXIT
 cleanup
 
 start() {
-  podman run -d --name "$1" --hostname "$1" --systemd=always \
+  podman run -d --name "$1" --hostname "$1" --systemd=always --cap-add NET_ADMIN \
     --label org.redis-hardening.lab=true "$image" /lib/systemd/systemd >/dev/null
-  podman exec "$1" systemctl is-system-running --wait >/dev/null || true
+  # systemd's bus appears a moment after the container starts.
+  for _ in $(seq 60); do
+    state=$(podman exec "$1" systemctl is-system-running 2>/dev/null || true)
+    case "$state" in running|degraded) return 0 ;; esac
+    sleep 0.5
+  done
+  echo "$1 did not finish booting" >&2
+  return 1
 }
 
 seconds() { python3 -c 'import sys, time; print(f"{time.monotonic() - float(sys.argv[1]):.1f}")' "$1"; }
@@ -32,11 +39,13 @@ apt_time=$(seconds "$t0")
 
 start "$host"
 t0=$(python3 -c 'import time; print(time.monotonic())')
-ansible-playbook -i bench/inventory.yml playbooks/harden.yml >/dev/null
+ansible-playbook -i bench/inventory.yml playbooks/harden.yml > .lab/bench-cold.log \
+  || { tail -n 30 .lab/bench-cold.log >&2; exit 1; }
 cold_time=$(seconds "$t0")
 
 t0=$(python3 -c 'import time; print(time.monotonic())')
-ansible-playbook -i bench/inventory.yml playbooks/harden.yml >/dev/null
+ansible-playbook -i bench/inventory.yml playbooks/harden.yml > .lab/bench-warm.log \
+  || { tail -n 30 .lab/bench-warm.log >&2; exit 1; }
 warm_time=$(seconds "$t0")
 
 python3 - "$apt_time" "$cold_time" "$warm_time" <<'PY'
