@@ -137,7 +137,8 @@ def test_PATCH_01_debian_lua_escape_CVE_2022_0543(attack):
     from scripts, on the stock server too."""
     reply = attack.cli("EVAL", LUA_ESCAPE, "0")
     assert "uid=" not in reply
-    if attack.user is None and not attack.stock:
+    if not attack.stock:
+        # No user at all, or the sidekiq profile, which has EVALSHA only.
         assert refused(reply), reply
     else:
         assert "package" in reply and "ERR" in reply, reply
@@ -156,7 +157,8 @@ def test_PATCH_01_debian_lua_escape_CVE_2022_0543(attack):
 def test_PATCH_01_eval_of_dangerous_lua_calls(attack, script):
     reply = attack.cli("EVAL", script, "0")
     assert "uid=" not in reply and "root:x:0" not in reply
-    if attack.user is None and not attack.stock:
+    if not attack.stock:
+        # No user at all, or the sidekiq profile, which has EVALSHA only.
         assert refused(reply), reply
     else:
         # Redis's Lua sandbox removes these functions on both servers.
@@ -202,9 +204,12 @@ def test_AUTH_03_scan_and_dump_export_values(attack):
     if attack.stock:
         assert f"atk:{marker}" in scan and f"value-{marker}" in dump
         return
-    # CMD-01 leaves SCAN and DUMP alone; the app user's sidekiq profile
-    # (AUTH-03) has neither, and the outsider has no user at all.
-    assert refused(scan) and refused(dump), (scan, dump)
+    # CMD-01 leaves SCAN and DUMP alone. The app user's sidekiq profile
+    # (AUTH-03) keeps SCAN, which Sidekiq's API uses for key names, but has
+    # no DUMP, so no value leaves; the outsider has no user at all.
+    assert refused(dump), (scan, dump)
+    if attack.user is None:
+        assert refused(scan), scan
 
 
 def test_CMD_01_migrate_to_a_lab_host(attack, migrate_sink, vantages):
