@@ -96,6 +96,11 @@ def tests_pass(control_id: str, inventory: Path) -> bool:
         ],
         env=env,
     )
+    if result.returncode not in (0, 1):
+        # Not a test failure: pytest itself could not run the tests.
+        print(
+            f"  pytest exited {result.returncode}: {result.stdout[-400:]}", flush=True
+        )
     return result.returncode == 0
 
 
