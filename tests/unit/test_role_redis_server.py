@@ -35,7 +35,7 @@ def test_every_default_has_an_argument_spec_and_back():
 def test_spec_default_matches_defaults_file(name):
     value = DEFAULTS[name]
     if isinstance(value, str) and "{{" in value:
-        value = jinja2.Template(value).render(**DEFAULTS)
+        value = yaml.safe_load(jinja2.Template(value).render(**DEFAULTS))
     assert SPECS[name].get("default") == value
 
 
@@ -79,6 +79,27 @@ def recap(output: str) -> dict[str, int]:
 
 def test_valid_variables_pass_the_checks():
     result = run_play({"_only_checks": True})
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_a_tls_waiver_admits_the_weaker_value():
+    result = run_play(
+        {
+            **TLS_ON,
+            "_only_checks": True,
+            "redis_server_tls_auth_clients": "optional",
+            # The role's own checks want the files; any existing file will do.
+            "redis_server_tls_cert_file": str(INVENTORY),
+            "redis_server_tls_key_file": str(INVENTORY),
+            "redis_server_tls_ca_cert_file": str(INVENTORY),
+            "redis_server_waivers": [
+                {
+                    "id": "TLS-02",
+                    "reason": "clients without certificates during migration",
+                }
+            ],
+        }
+    )
     assert result.returncode == 0, result.stdout[-2000:]
 
 
@@ -137,6 +158,46 @@ INVALID = [
     ),
 ]
 
+TLS_ON = {
+    "redis_tls_enabled": True,
+    "redis_tls_ca_passphrase": "a-test-only-ca-passphrase",
+}
+INVALID += [
+    ({**TLS_ON, **extra}, variable, value)
+    for extra, variable, value in [
+        (
+            {"redis_server_tls_protocols": ["TLSv1.1", "TLSv1.2"]},
+            "redis_server_tls_protocols",
+            None,
+        ),
+        ({"redis_server_tls_protocols": ["TLSv2"]}, "redis_server_tls_protocols", None),
+        (
+            {"redis_server_tls_ciphers": ["AES128-SHA"]},
+            "redis_server_tls_ciphers",
+            None,
+        ),
+        (
+            {"redis_server_tls_ciphersuites": ["TLS_AES_128_CCM_8_SHA256"]},
+            "redis_server_tls_ciphersuites",
+            None,
+        ),
+        (
+            {"redis_server_tls_auth_clients": "optional"},
+            "redis_server_tls_auth_clients",
+            None,
+        ),
+        ({"redis_server_tls_replication": False}, "redis_server_tls_replication", None),
+        (
+            {"redis_server_tls_keep_plaintext_port": True},
+            "redis_server_tls_keep_plaintext_port",
+            None,
+        ),
+        ({"redis_tls_ca_passphrase": "short"}, "redis_tls_ca_passphrase", None),
+        ({"redis_tls_cert_days": 20}, "redis_tls_cert_days", None),
+        ({"redis_tls_ca_source": "supplied"}, "redis_tls_server_cert", None),
+    ]
+]
+
 
 @pytest.mark.parametrize(
     ("extra_vars", "variable", "value"), INVALID, ids=[case[1] for case in INVALID]
@@ -167,6 +228,27 @@ def test_a_waiver_admits_the_insecure_value():
             "redis_server_bind_addresses": ["0.0.0.0"],
             "redis_server_waivers": [
                 {"id": "NET-01", "reason": "behind a load balancer"}
+            ],
+        }
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_a_tls_waiver_admits_the_weaker_value():
+    result = run_play(
+        {
+            **TLS_ON,
+            "_only_checks": True,
+            "redis_server_tls_auth_clients": "optional",
+            # The role's own checks want the files; any existing file will do.
+            "redis_server_tls_cert_file": str(INVENTORY),
+            "redis_server_tls_key_file": str(INVENTORY),
+            "redis_server_tls_ca_cert_file": str(INVENTORY),
+            "redis_server_waivers": [
+                {
+                    "id": "TLS-02",
+                    "reason": "clients without certificates during migration",
+                }
             ],
         }
     )
