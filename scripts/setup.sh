@@ -10,7 +10,7 @@ venv=$root/.venv
 stamp_dir=$root/.cache
 mkdir -p "$stamp_dir"
 
-packages=(podman runc debootstrap python3-venv nftables iproute2 redis-tools redis-server)
+packages=(podman runc debootstrap python3-venv nftables iproute2 redis-tools redis-server tcpdump)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$' \

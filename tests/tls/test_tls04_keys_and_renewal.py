@@ -1,0 +1,137 @@
+"""TLS-04: keys private to their users, the CA key on the controller only and
+encrypted, and a certificate close to its end renewed by the next converge
+while Redis keeps running, its data and its persistence.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from conftest import APP_TLS, SCANNER_TLS, SERVER_TLS, converge, served_certificate
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+pytestmark = pytest.mark.slow
+
+
+def _ca_dir(lab) -> Path:
+    return Path(lab.variables["redis_tls_ca_dir"])
+
+
+def test_TLS_04_the_server_key_is_readable_by_redis_only(lab):
+    key = lab.redis.file(f"{SERVER_TLS}/server.key")
+    assert (key.user, key.group, key.mode) == ("redis", "redis", 0o600)
+    directory = lab.redis.file(SERVER_TLS)
+    assert (directory.user, directory.group, directory.mode) == ("root", "redis", 0o750)
+
+
+def test_TLS_04_client_keys_are_readable_by_their_app_only(lab):
+    key = lab.app.file(f"{APP_TLS}/sidekiq.key")
+    assert (key.user, key.mode) == ("sidekiq", 0o600)
+    scanner = lab.outsider.file(f"{SCANNER_TLS}/tls-scanner.key")
+    assert (scanner.user, scanner.mode) == ("scanner", 0o600)
+
+
+def test_TLS_04_the_ca_key_stays_encrypted_on_the_controller(lab):
+    ca_dir = _ca_dir(lab)
+    assert ca_dir.stat().st_mode & 0o777 == 0o700
+    pem = (ca_dir / "ca.key").read_bytes()
+    with pytest.raises(TypeError, match="encrypted"):
+        serialization.load_pem_private_key(pem, password=None)
+    for host in (lab.redis, lab.app, lab.outsider):
+        found = host.run("grep -rl 'PRIVATE KEY' /etc 2>/dev/null").stdout.split()
+        assert all(not path.endswith("ca.key") for path in found), found
+
+
+def test_TLS_04_the_server_certificate_names_the_host(lab):
+    text = lab.redis.check_output(
+        f"openssl x509 -in {SERVER_TLS}/server.crt -noout -ext subjectAltName"
+    )
+    assert f"IP Address:{lab.address}" in text
+    assert "DNS:rh-tls-redis" in text
+
+
+def _short_lived_copy(lab, days: int) -> bytes:
+    """The server's certificate, signed again by the lab CA to end in `days`."""
+    ca_dir = _ca_dir(lab)
+    passphrase = lab.variables["redis_tls_ca_passphrase"].encode()
+    ca_key = serialization.load_pem_private_key(
+        (ca_dir / "ca.key").read_bytes(), passphrase
+    )
+    ca_cert = x509.load_pem_x509_certificate((ca_dir / "ca.crt").read_bytes())
+    current = x509.load_pem_x509_certificate(
+        lab.redis.file(f"{SERVER_TLS}/server.crt").content_string.encode()
+    )
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(current.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(current.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+    )
+    for extension in current.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM
+    )
+
+
+def _days_left(not_after: str) -> float:
+    end = dt.datetime.strptime(not_after, "%b %d %H:%M:%S %Y %Z").replace(
+        tzinfo=dt.timezone.utc
+    )
+    return (end - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
+
+
+def test_TLS_04_a_certificate_with_5_days_left_is_renewed_live(lab):
+    # A certificate five days from its end, served by the running Redis.
+    pem = base64.b64encode(_short_lived_copy(lab, days=5)).decode()
+    lab.redis.check_output(
+        f"echo {pem} | base64 -d > {SERVER_TLS}/server.crt.new "
+        f"&& chown root:redis {SERVER_TLS}/server.crt.new && chmod 0644 {SERVER_TLS}/server.crt.new "
+        f"&& mv {SERVER_TLS}/server.crt.new {SERVER_TLS}/server.crt"
+    )
+    assert (
+        lab.admin("CONFIG", "SET", "tls-cert-file", f"{SERVER_TLS}/server.crt") == "OK"
+    )
+    before = served_certificate(lab)
+    assert 4 < _days_left(before["not_after"]) < 6, before
+
+    pid = lab.redis.check_output("systemctl show -p MainPID --value redis-server")
+    persistence = [
+        lab.admin("CONFIG", "GET", name) for name in ("save", "appendonly", "dir")
+    ]
+    assert lab.admin("SET", "tls04:kept", "still here") == "OK"
+
+    recap = converge()
+    assert recap["rh-tls-redis"]["changed"] > 0, recap
+    assert recap["rh-tls-redis"]["failed"] == 0, recap
+
+    after = served_certificate(lab)
+    assert after["serial"] != before["serial"]
+    assert _days_left(after["not_after"]) > 300, after
+    # Loaded live: same process, same data, same persistence settings.
+    assert (
+        lab.redis.check_output("systemctl show -p MainPID --value redis-server") == pid
+    )
+    assert lab.admin("GET", "tls04:kept") == "still here"
+    assert [
+        lab.admin("CONFIG", "GET", name) for name in ("save", "appendonly", "dir")
+    ] == persistence
+    assert "rdb_last_bgsave_status:ok" in lab.admin("INFO", "persistence")
+    lab.admin("DEL", "tls04:kept")
+
+
+def test_TLS_04_a_certificate_with_time_left_is_kept(lab):
+    before = served_certificate(lab)
+    recap = converge()
+    assert {host: counts["changed"] for host, counts in recap.items()} == {
+        host: 0 for host in recap
+    }, recap
+    assert served_certificate(lab) == before
