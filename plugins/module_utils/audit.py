@@ -8,6 +8,7 @@ finding ever quotes a password, a hash or a value from the keyspace.
 
 from __future__ import annotations
 
+import re
 import stat
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
@@ -56,7 +57,7 @@ UNKNOWN_STATUS = UNKNOWN
 
 # Controls that read files, the systemd unit or the package database on the
 # host itself; a remote audit (snapshot["local"] false) cannot judge them.
-LOCAL_CONTROLS = frozenset({"FS-01", "FS-02", "FS-03"})
+LOCAL_CONTROLS = frozenset({"FS-01", "FS-02", "FS-03", "TLS-04"})
 
 
 @dataclass
@@ -79,6 +80,9 @@ class Outcome:
         self.problems: list[str] = []
         self.unknowns: list[str] = []
         self.notes: list[str] = []
+        # Set when the control does not apply to this host (TLS-02 without
+        # TLS): reported as not evaluated, with this reason.
+        self.not_applicable = ""
         self.fix = fix
 
     def require(self, condition: bool, problem: str) -> None:
@@ -311,6 +315,121 @@ def check_patch_01(snap: dict[str, Any]) -> Outcome:
     return out
 
 
+# TLS-01: TLS 1.2 ciphers that are forward secret and AEAD (OpenSSL names),
+# TLS 1.3 suites without the truncated-tag CCM_8.
+STRONG_TLS12_CIPHER = re.compile(
+    r"^(ECDHE|DHE)-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$"
+)
+STRONG_TLS13_SUITES = {
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+}
+# TLS-04: fewer days left than this and the certificate is overdue for renewal
+# (the redis_tls role's default threshold).
+RENEW_DAYS = 30
+
+
+def _tls_on(snap: dict[str, Any]) -> bool:
+    return snap["config"].get("tls-port", "0") not in ("", "0")
+
+
+def _tls_off(out: Outcome) -> Outcome:
+    out.not_applicable = "TLS is off (tls-port 0); TLS-01 reports it"
+    return out
+
+
+def check_net_04(snap: dict[str, Any]) -> Outcome:
+    out = Outcome("set port 0 so that only tls-port accepts clients")
+    if not _tls_on(snap):
+        return _tls_off(out)
+    port = snap["config"].get("port", "")
+    out.require(port == "0", f"the plaintext port {port} is open beside TLS")
+    return out
+
+
+def check_tls_01(snap: dict[str, Any]) -> Outcome:
+    out = Outcome(
+        'serve TLS (redis_tls role) with tls-protocols "TLSv1.2 TLSv1.3", '
+        "ECDHE AEAD tls-ciphers and tls-prefer-server-ciphers yes"
+    )
+    config = snap["config"]
+    if not _tls_on(snap):
+        out.problems.append(
+            "TLS is off: clients and job data cross the network in plaintext"
+        )
+        return out
+    # Redis 7 offers TLS 1.2 and 1.3 when tls-protocols is empty.
+    protocols = set((config.get("tls-protocols") or "TLSv1.2 TLSv1.3").split())
+    old = sorted(protocols - {"TLSv1.2", "TLSv1.3"})
+    out.require(not old, "tls-protocols offers " + " ".join(old))
+    ciphers = [c for c in config.get("tls-ciphers", "").split(":") if c]
+    if "TLSv1.2" in protocols:
+        out.require(
+            bool(ciphers),
+            "tls-ciphers is unset, so OpenSSL's default TLS 1.2 list (with CBC "
+            "and non-forward-secret ciphers) is offered",
+        )
+        weak = [c for c in ciphers if not STRONG_TLS12_CIPHER.match(c)]
+        out.require(not weak, "tls-ciphers offers " + ":".join(weak[:5]))
+    suites = [s for s in config.get("tls-ciphersuites", "").split(":") if s]
+    weak_suites = [s for s in suites if s not in STRONG_TLS13_SUITES]
+    out.require(not weak_suites, "tls-ciphersuites offers " + ":".join(weak_suites))
+    out.require(
+        config.get("tls-prefer-server-ciphers") == "yes",
+        "tls-prefer-server-ciphers is off, so clients pick the cipher",
+    )
+    return out
+
+
+def check_tls_02(snap: dict[str, Any]) -> Outcome:
+    out = Outcome("set tls-auth-clients yes and give each app a client certificate")
+    if not _tls_on(snap):
+        return _tls_off(out)
+    value = snap["config"].get("tls-auth-clients", "")
+    out.require(value == "yes", f"tls-auth-clients is {value or 'unset'}")
+    return out
+
+
+def check_tls_03(snap: dict[str, Any]) -> Outcome:
+    out = Outcome("set tls-replication yes")
+    if not _tls_on(snap):
+        return _tls_off(out)
+    out.require(
+        snap["config"].get("tls-replication") == "yes",
+        "tls-replication is off: a replica link of this server is plaintext",
+    )
+    return out
+
+
+def check_tls_04(snap: dict[str, Any]) -> Outcome:
+    out = Outcome("chmod 0600 the TLS key, owned by redis; renew the certificate")
+    if not _tls_on(snap):
+        return _tls_off(out)
+    tls = snap.get("tls") or {}
+    key = tls.get("key_file") or {}
+    mode = _mode(key)
+    out.require(mode is not None, "the TLS key file is missing")
+    if mode is not None:
+        out.require(mode & 0o077 == 0, f"the TLS key file has mode {_octal(mode)}")
+        out.require(
+            key["owner"] == "redis", f"the TLS key file is owned by {key['owner']}"
+        )
+    days = tls.get("cert_days_left")
+    if days is None:
+        out.unknowns.append(
+            tls.get("cert_error") or "the certificate's end date is unknown"
+        )
+    else:
+        out.require(
+            days >= RENEW_DAYS,
+            f"the server certificate ends in {days} days, fewer than {RENEW_DAYS}",
+        )
+        out.notes.append(f"certificate valid for {days} more days")
+    return out
+
+
 RULES: dict[str, Callable[[dict[str, Any]], Outcome]] = {
     "NET-01": check_net_01,
     "NET-02": check_net_02,
@@ -324,6 +443,11 @@ RULES: dict[str, Callable[[dict[str, Any]], Outcome]] = {
     "PATCH-01": check_patch_01,
     "LOG-01": check_log_01,
     "OPS-01": check_ops_01,
+    "NET-04": check_net_04,
+    "TLS-01": check_tls_01,
+    "TLS-02": check_tls_02,
+    "TLS-03": check_tls_03,
+    "TLS-04": check_tls_04,
 }
 
 
@@ -362,7 +486,11 @@ def evaluate(
                 Finding(**base, status=ERROR, detail=f"could not evaluate: {exc}")
             )
             continue
-        if not outcome.problems and outcome.unknowns:
+        if outcome.not_applicable:
+            findings.append(
+                Finding(**base, status=NOT_EVALUATED, detail=outcome.not_applicable)
+            )
+        elif not outcome.problems and outcome.unknowns:
             findings.append(
                 Finding(
                     **base,

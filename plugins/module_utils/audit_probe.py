@@ -11,6 +11,7 @@ import grp
 import os
 import pwd
 import subprocess
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .audit import DANGEROUS_COMMANDS
@@ -116,6 +117,44 @@ def stat_entry(path: str) -> dict[str, Any]:
         "mode": format(info.st_mode & 0o7777, "04o"),
         "owner": owner,
         "group": group,
+    }
+
+
+def certificate_days_left(
+    path: str, now: datetime | None = None
+) -> tuple[int | None, str]:
+    """Whole days until the PEM certificate at `path` ends, or None and why."""
+    try:
+        with open(path, "rb") as handle:
+            pem = handle.read()
+    except OSError as exc:
+        return None, f"cannot read the certificate: {_sentence(exc)}"
+    try:
+        from cryptography import x509
+    except ImportError:
+        return None, "python3-cryptography is not installed on the host"
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        return None, f"cannot parse the certificate: {_sentence(exc)}"
+    # Debian 12's cryptography (38) has only the naive UTC attribute.
+    end = getattr(cert, "not_valid_after_utc", None)
+    if end is None:
+        end = cert.not_valid_after.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return int((end - now).total_seconds() // 86400), ""
+
+
+def tls_files(config: dict[str, str]) -> dict[str, Any]:
+    """TLS-04: the key file's owner and mode, and the certificate's days left."""
+    if config.get("tls-port", "0") in ("", "0"):
+        return {}
+    key = config.get("tls-key-file", "")
+    days, error = certificate_days_left(config.get("tls-cert-file", ""))
+    return {
+        "key_file": stat_entry(key) if key else {"exists": False},
+        "cert_days_left": days,
+        "cert_error": error,
     }
 
 
@@ -372,6 +411,7 @@ def gather_local(
         "config_dir": os.path.dirname(config_file) if config_file else "/etc/redis",
         "files": files,
         "data_files": data_files,
+        "tls": tls_files(config),
         "service": unit_properties(service or "redis-server"),
         "package": installed_package(live["server"]["product"]),
     }

@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ansible_collections.jobqueue.redis_hardening.plugins.module_utils import audit
+from ansible_collections.jobqueue.redis_hardening.plugins.module_utils import (
+    audit,
+    audit_probe,
+)
 from ansible_collections.jobqueue.redis_hardening.plugins.module_utils.audit_probe import (
     parse_acl_user,
     plaintext_password_users,
@@ -41,7 +44,16 @@ HARDENED = {
         "acllog-max-len": "1024",
         "maxmemory-policy": "noeviction",
         "requirepass": "",
+        "port": "0",
+        "tls-port": "6379",
+        "tls-protocols": "TLSv1.2 TLSv1.3",
+        "tls-ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305",
+        "tls-ciphersuites": "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
+        "tls-prefer-server-ciphers": "yes",
+        "tls-auth-clients": "yes",
+        "tls-replication": "yes",
     },
+    "tls": {"key_file": entry("0600"), "cert_days_left": 364, "cert_error": ""},
     "users": {
         "admin": {"flags": ["on"], "password_count": 1, "commands": "+@all"},
         "default": {"flags": ["off"], "password_count": 0, "commands": "-@all"},
@@ -138,6 +150,19 @@ WEAKENINGS = [
     ("LOG-01", ["config", "acllog-max-len"], "128"),
     ("LOG-01", ["config", "logfile"], ""),
     ("OPS-01", ["config", "maxmemory-policy"], "allkeys-lru"),
+    ("NET-04", ["config", "port"], "6380"),
+    ("TLS-01", ["config", "tls-port"], "0"),
+    ("TLS-01", ["config", "tls-protocols"], "TLSv1.1 TLSv1.2"),
+    ("TLS-01", ["config", "tls-ciphers"], "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"),
+    ("TLS-01", ["config", "tls-ciphers"], ""),
+    ("TLS-01", ["config", "tls-ciphersuites"], "TLS_AES_128_CCM_8_SHA256"),
+    ("TLS-01", ["config", "tls-prefer-server-ciphers"], "no"),
+    ("TLS-02", ["config", "tls-auth-clients"], "optional"),
+    ("TLS-03", ["config", "tls-replication"], "no"),
+    ("TLS-04", ["tls", "key_file"], entry("0640")),
+    ("TLS-04", ["tls", "key_file"], entry("0600", owner="root")),
+    ("TLS-04", ["tls", "key_file"], {"exists": False}),
+    ("TLS-04", ["tls", "cert_days_left"], 5),
     ("PATCH-01", ["package", "version"], "5:7.0.15-1~deb12u5"),
     ("PATCH-01", ["package", "version"], "5:7.0.11-1+deb12u1"),
 ]
@@ -274,3 +299,48 @@ def test_patch_01_is_unknown_not_pass_when_the_table_lacks_a_fix():
     assert finding.status == audit.UNKNOWN_STATUS
     assert "CVE-2025-49844" in finding.detail
     assert audit.failing_at_or_above([finding], "low") == []
+
+
+def test_without_tls_only_tls_01_fails_and_the_rest_are_not_evaluated():
+    snapshot = weakened(["config", "tls-port"], "0")
+    findings = {f.id: f for f in audit.evaluate(snapshot)}
+    assert findings["TLS-01"].status == audit.FAIL
+    assert "plaintext" in findings["TLS-01"].detail
+    for control_id in ("NET-04", "TLS-02", "TLS-03", "TLS-04"):
+        assert findings[control_id].status == audit.NOT_EVALUATED
+        assert "TLS is off" in findings[control_id].detail
+
+
+def test_an_unreadable_certificate_date_is_unknown_not_pass():
+    snapshot = weakened(["tls", "cert_days_left"], None)
+    snapshot["tls"]["cert_error"] = "python3-cryptography is not installed on the host"
+    finding = {f.id: f for f in audit.evaluate(snapshot)}["TLS-04"]
+    assert finding.status == audit.UNKNOWN_STATUS
+    assert "python3-cryptography" in finding.detail
+
+
+def test_certificate_days_left_reads_the_end_date(tmp_path):
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "t")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=12, hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / "server.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    assert audit_probe.certificate_days_left(str(path)) == (12, "")
+    days, error = audit_probe.certificate_days_left(str(tmp_path / "missing.crt"))
+    assert days is None and "cannot read" in error

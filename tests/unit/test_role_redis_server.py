@@ -82,27 +82,6 @@ def test_valid_variables_pass_the_checks():
     assert result.returncode == 0, result.stdout[-2000:]
 
 
-def test_a_tls_waiver_admits_the_weaker_value():
-    result = run_play(
-        {
-            **TLS_ON,
-            "_only_checks": True,
-            "redis_server_tls_auth_clients": "optional",
-            # The role's own checks want the files; any existing file will do.
-            "redis_server_tls_cert_file": str(INVENTORY),
-            "redis_server_tls_key_file": str(INVENTORY),
-            "redis_server_tls_ca_cert_file": str(INVENTORY),
-            "redis_server_waivers": [
-                {
-                    "id": "TLS-02",
-                    "reason": "clients without certificates during migration",
-                }
-            ],
-        }
-    )
-    assert result.returncode == 0, result.stdout[-2000:]
-
-
 INVALID = [
     (
         {"redis_server_bind_addresses": ["127.0.0.1", "not-an-address"]},
