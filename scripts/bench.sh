@@ -4,7 +4,11 @@
 #   1. converge: a cold run of harden.yml on a fresh lab container and an
 #      idempotent second run, against `apt-get install redis-server` on
 #      another fresh container (both install from the image's package cache).
-#   2. job scan: redis-job-scan against detect-secrets on 100,000 jobs.
+#   2. TLS: redis-benchmark against the hardened server (TLS only, client
+#      certificates required) as a ratio of a plaintext twin started from the
+#      same redis.conf with TLS off, in the same container, with and without
+#      pipelining.
+#   3. job scan: redis-job-scan against detect-secrets on 100,000 jobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +60,10 @@ print(f"{'stock apt-get install redis-server (baseline)':48}{apt:8.1f} s")
 print(f"{'harden.yml, cold converge':48}{cold:8.1f} s   x{cold / apt:.1f} baseline")
 print(f"{'harden.yml, idempotent re-run':48}{warm:8.1f} s   x{warm / apt:.1f} baseline")
 PY
+
+echo
+echo "== TLS benchmark (redis-benchmark inside $host, TLS vs plaintext twin)"
+bash scripts/bench-tls.sh "$host" .lab/secrets/bench-admin
 
 echo
 echo "== Job scan benchmark"
