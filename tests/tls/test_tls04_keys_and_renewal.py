@@ -54,17 +54,16 @@ def test_TLS_04_the_server_certificate_names_the_host(lab):
     assert "DNS:rh-tls-redis" in text
 
 
-def _short_lived_copy(lab, days: int) -> bytes:
-    """The server's certificate, signed again by the lab CA to end in `days`."""
+def _short_lived_copy(host, path: str, lab, days: int) -> bytes:
+    """The certificate at `path` on `host`, signed again by the lab CA to end
+    in `days`: same key, names and extensions."""
     ca_dir = _ca_dir(lab)
     passphrase = lab.variables["redis_tls_ca_passphrase"].encode()
     ca_key = serialization.load_pem_private_key(
         (ca_dir / "ca.key").read_bytes(), passphrase
     )
     ca_cert = x509.load_pem_x509_certificate((ca_dir / "ca.crt").read_bytes())
-    current = x509.load_pem_x509_certificate(
-        lab.redis.file(f"{SERVER_TLS}/server.crt").content_string.encode()
-    )
+    current = x509.load_pem_x509_certificate(host.file(path).content_string.encode())
     now = dt.datetime.now(dt.timezone.utc)
     builder = (
         x509.CertificateBuilder()
@@ -89,21 +88,43 @@ def _days_left(not_after: str) -> float:
     return (end - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
 
 
-def test_TLS_04_a_certificate_with_5_days_left_is_renewed_live(lab):
-    # A certificate five days from its end, served by the running Redis.
-    pem = base64.b64encode(_short_lived_copy(lab, days=5)).decode()
-    lab.redis.check_output(
-        f"echo {pem} | base64 -d > {SERVER_TLS}/server.crt.new "
-        f"&& chown root:redis {SERVER_TLS}/server.crt.new && chmod 0644 {SERVER_TLS}/server.crt.new "
-        f"&& mv {SERVER_TLS}/server.crt.new {SERVER_TLS}/server.crt"
+def _replace(host, path: str, pem: bytes, group: str) -> None:
+    encoded = base64.b64encode(pem).decode()
+    host.check_output(
+        f"echo {encoded} | base64 -d > {path}.new && chown root:{group} {path}.new "
+        f"&& chmod 0644 {path}.new && mv {path}.new {path}"
     )
-    assert (
-        lab.admin("CONFIG", "SET", "tls-cert-file", f"{SERVER_TLS}/server.crt") == "OK"
+
+
+def _end(host, path: str) -> str:
+    return host.check_output(f"openssl x509 -in {path} -noout -enddate").split("=", 1)[
+        1
+    ]
+
+
+def _main_pid(host, unit: str) -> str:
+    return host.check_output(f"systemctl show -p MainPID --value {unit}")
+
+
+def test_TLS_04_certificates_with_5_days_left_are_renewed(lab):
+    server_cert = f"{SERVER_TLS}/server.crt"
+    app_cert = f"{APP_TLS}/sidekiq.crt"
+    # The server's and the app's certificates, five days from their end; the
+    # running Redis serves its short one.
+    _replace(
+        lab.redis,
+        server_cert,
+        _short_lived_copy(lab.redis, server_cert, lab, 5),
+        "redis",
     )
+    _replace(lab.app, app_cert, _short_lived_copy(lab.app, app_cert, lab, 5), "sidekiq")
+    assert lab.admin("CONFIG", "SET", "tls-cert-file", server_cert) == "OK"
     before = served_certificate(lab)
     assert 4 < _days_left(before["not_after"]) < 6, before
+    assert 4 < _days_left(_end(lab.app, app_cert)) < 6
 
-    pid = lab.redis.check_output("systemctl show -p MainPID --value redis-server")
+    pid = _main_pid(lab.redis, "redis-server")
+    worker = _main_pid(lab.app, "jobapp-worker")
     persistence = [
         lab.admin("CONFIG", "GET", name) for name in ("save", "appendonly", "dir")
     ]
@@ -111,21 +132,22 @@ def test_TLS_04_a_certificate_with_5_days_left_is_renewed_live(lab):
 
     recap = converge()
     assert recap["rh-tls-redis"]["changed"] > 0, recap
-    assert recap["rh-tls-redis"]["failed"] == 0, recap
+    assert recap["rh-tls-app"]["changed"] > 0, recap
 
     after = served_certificate(lab)
     assert after["serial"] != before["serial"]
     assert _days_left(after["not_after"]) > 300, after
     # Loaded live: same process, same data, same persistence settings.
-    assert (
-        lab.redis.check_output("systemctl show -p MainPID --value redis-server") == pid
-    )
+    assert _main_pid(lab.redis, "redis-server") == pid
     assert lab.admin("GET", "tls04:kept") == "still here"
     assert [
         lab.admin("CONFIG", "GET", name) for name in ("save", "appendonly", "dir")
     ] == persistence
     assert "rdb_last_bgsave_status:ok" in lab.admin("INFO", "persistence")
     lab.admin("DEL", "tls04:kept")
+    # The app's certificate is renewed and its worker restarted to present it.
+    assert _days_left(_end(lab.app, app_cert)) > 300
+    assert _main_pid(lab.app, "jobapp-worker") not in (worker, "0")
 
 
 def test_TLS_04_a_certificate_with_time_left_is_kept(lab):
