@@ -327,7 +327,7 @@ STRONG_TLS13_SUITES = {
     "TLS_AES_128_CCM_SHA256",
 }
 # TLS-04: fewer days left than this and the certificate is overdue for renewal
-# (the redis_tls role's default threshold).
+# (the redis_tls role's default threshold; the snapshot may carry another).
 RENEW_DAYS = 30
 
 
@@ -417,14 +417,15 @@ def check_tls_04(snap: dict[str, Any]) -> Outcome:
             key["owner"] == "redis", f"the TLS key file is owned by {key['owner']}"
         )
     days = tls.get("cert_days_left")
+    threshold = int(snap.get("tls_renew_days") or RENEW_DAYS)
     if days is None:
         out.unknowns.append(
             tls.get("cert_error") or "the certificate's end date is unknown"
         )
     else:
         out.require(
-            days >= RENEW_DAYS,
-            f"the server certificate ends in {days} days, fewer than {RENEW_DAYS}",
+            days >= threshold,
+            f"the server certificate ends in {days} days, fewer than {threshold}",
         )
         out.notes.append(f"certificate valid for {days} more days")
     return out

@@ -58,6 +58,12 @@ options:
     type: list
     elements: str
     default: [admin]
+  tls_renew_days:
+    description:
+      - TLS-04. A server certificate with fewer days left fails the control;
+        keep it equal to the redis_tls role's C(redis_tls_renew_days).
+    type: int
+    default: 30
   config_file:
     description: Path of redis.conf; read from INFO when omitted.
     type: path
@@ -170,6 +176,7 @@ def main() -> None:
             "login_user": {"type": "str", "default": "default"},
             "login_password": {"type": "str", "no_log": True},
             "admin_users": {"type": "list", "elements": "str", "default": ["admin"]},
+            "tls_renew_days": {"type": "int", "default": 30},
             "config_file": {"type": "path"},
             "service": {"type": "str", "default": "redis-server"},
             "waivers": {
@@ -194,6 +201,7 @@ def main() -> None:
     except ProbeError as exc:
         module.fail_json(msg=f"Could not audit Redis: {exc}.")
 
+    snapshot["tls_renew_days"] = module.params["tls_renew_days"]
     waivers = {w["id"]: w["reason"] for w in module.params["waivers"]}
     findings = evaluate(snapshot, waivers)
     result = {

@@ -344,3 +344,10 @@ def test_certificate_days_left_reads_the_end_date(tmp_path):
     assert audit_probe.certificate_days_left(str(path)) == (12, "")
     days, error = audit_probe.certificate_days_left(str(tmp_path / "missing.crt"))
     assert days is None and "cannot read" in error
+
+
+def test_the_renewal_threshold_follows_the_snapshot():
+    snapshot = weakened(["tls", "cert_days_left"], 20)
+    assert status(snapshot, "TLS-04") == audit.FAIL
+    snapshot["tls_renew_days"] = 14
+    assert status(snapshot, "TLS-04") == audit.PASS
