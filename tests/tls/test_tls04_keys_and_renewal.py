@@ -35,15 +35,39 @@ def test_TLS_04_client_keys_are_readable_by_their_app_only(lab):
     assert (scanner.user, scanner.mode) == ("scanner", 0o600)
 
 
+# Where keys could sit on a lab host; /usr and /var/lib hold package data.
+KEY_DIRS = "/etc /root /home /opt /srv /tmp /var/lib/redis /var/lib/jobapp"
+
+
+def _public_key(host, pem_path: str) -> str:
+    return host.run(f"openssl pkey -in {pem_path} -pubout 2>/dev/null").stdout
+
+
 def test_TLS_04_the_ca_key_stays_encrypted_on_the_controller(lab):
     ca_dir = _ca_dir(lab)
     assert ca_dir.stat().st_mode & 0o777 == 0o700
     pem = (ca_dir / "ca.key").read_bytes()
+    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")  # PKCS#8
     with pytest.raises(TypeError, match="encrypted"):
         serialization.load_pem_private_key(pem, password=None)
+
+
+def test_TLS_04_no_host_holds_the_ca_key(lab):
+    ca_public = lab.redis.check_output(
+        f"openssl x509 -in {SERVER_TLS}/ca.crt -pubkey -noout"
+    )
+    assert "BEGIN PUBLIC KEY" in ca_public
     for host in (lab.redis, lab.app, lab.outsider):
-        found = host.run("grep -rl 'PRIVATE KEY' /etc 2>/dev/null").stdout.split()
-        assert all(not path.endswith("ca.key") for path in found), found
+        found = host.run(
+            f"grep -rlI 'PRIVATE KEY-----' {KEY_DIRS} 2>/dev/null"
+        ).stdout.split()
+        assert found, "no key found at all: the search is broken"
+        for path in found:
+            text = host.file(path).content_string
+            # No host key is encrypted; an encrypted one can only be a copy
+            # of the CA's.
+            assert "ENCRYPTED PRIVATE KEY" not in text, path
+            assert _public_key(host, path).strip() != ca_public.strip(), path
 
 
 def test_TLS_04_the_server_certificate_names_the_host(lab):
