@@ -52,7 +52,7 @@ def test_AUTH_04_rotation_under_load_loses_and_repeats_no_job(
     worker_pid = app_host.check_output("systemctl show -p MainPID --value sidekiq")
     prefix = f"rot{uuid.uuid4().hex[:6]}"  # a fresh name on every run
 
-    start_producer(app_host, prefix, rate=12)
+    start_producer(app_host, prefix, rate=20)
     wait_for(lambda: app_host.file(ENQUEUED_LOG).exists, 20, "the first job")
     rotation = run_playbook("playbooks/rotate-credentials.yml")
     stop_producer(app_host)
@@ -61,7 +61,8 @@ def test_AUTH_04_rotation_under_load_loses_and_repeats_no_job(
     assert "Error" not in producer_log, producer_log[-1500:]
 
     enqueued = app_host.file(ENQUEUED_LOG).content_string.split()
-    assert len(enqueued) >= 200, f"only {len(enqueued)} jobs during the rotation"
+    # Load, not a speed: the rotation takes 10-20 s depending on the machine.
+    assert len(enqueued) >= 120, f"only {len(enqueued)} jobs during the rotation"
 
     def all_done():
         runs = [
