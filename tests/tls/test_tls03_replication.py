@@ -13,7 +13,7 @@ import time
 import uuid
 
 import pytest
-from conftest import PORT
+from conftest import PORT, redis_cli
 
 
 def start_replica(lab, work: str, tls_replication: bool | None) -> None:
@@ -47,20 +47,26 @@ def start_replica(lab, work: str, tls_replication: bool | None) -> None:
     # Up: its socket answers, whether or not the link is.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if (
-            "PONG"
-            in lab.redis.run(f"timeout 5 redis-cli -s {work}/redis.sock PING").stdout
-        ):
+        if "PONG" in replica_cli(lab, work, "PING"):
             return
         time.sleep(0.3)
     log = lab.redis.run(f"tail -20 {work}/redis.log").stdout
     pytest.fail(f"the replica did not start:\n{log}")
 
 
+def replica_cli(lab, work: str, *args: str) -> str:
+    """A command to the replica as the administrator: it has the role's users."""
+    return redis_cli(
+        lab.redis,
+        *args,
+        socket=f"{work}/redis.sock",
+        user="admin",
+        password=lab.variables["redis_server_admin_password"],
+    )
+
+
 def link_status(lab, work: str) -> str:
-    info = lab.redis.run(
-        f"timeout 5 redis-cli -s {work}/redis.sock INFO replication"
-    ).stdout
+    info = replica_cli(lab, work, "INFO", "replication")
     for line in info.splitlines():
         if line.startswith("master_link_status:"):
             return line.split(":", 1)[1].strip()
@@ -79,9 +85,8 @@ def replica(lab):
 
     yield start
     for work in works:
-        lab.redis.run(
-            f"timeout 5 redis-cli -s {work}/redis.sock SHUTDOWN NOSAVE; rm -rf {work}"
-        )
+        replica_cli(lab, work, "SHUTDOWN", "NOSAVE")
+        lab.redis.run(f"rm -rf {work}")
 
 
 def test_TLS_03_the_server_replicates_over_tls(lab):
@@ -102,9 +107,7 @@ def test_TLS_03_a_replica_with_the_roles_config_links_and_gets_the_data(lab, rep
         assert link_status(lab, work) == "up", lab.redis.run(
             f"tail -20 {work}/redis.log"
         ).stdout
-        got = lab.redis.check_output(
-            f"timeout 5 redis-cli -s {work}/redis.sock GET tls03:probe"
-        )
+        got = replica_cli(lab, work, "GET", "tls03:probe")
         assert got == token
     finally:
         lab.admin("DEL", "tls03:probe")
